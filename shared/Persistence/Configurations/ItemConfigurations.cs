@@ -1,0 +1,59 @@
+using ActiveLabel.Persistence.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace ActiveLabel.Persistence.Configurations;
+
+internal sealed class ItemConfiguration : IEntityTypeConfiguration<Item>
+{
+    public void Configure(EntityTypeBuilder<Item> builder)
+    {
+        builder.HasKey(i => i.Id);
+        builder.Property(i => i.Id).UseIdentityAlwaysColumn();
+        builder.Property(i => i.ExternalId).HasMaxLength(512);
+        builder.Property(i => i.Payload).HasColumnType("jsonb");
+        builder.Property(i => i.SeedLabel).HasMaxLength(100);
+        builder.HasOne<Project>().WithMany().HasForeignKey(i => i.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<ProjectLabel>().WithMany().HasForeignKey(i => new { i.ProjectId, i.SeedLabel }).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(i => new { i.ProjectId, i.ContentHash }).IsUnique();
+        builder.HasIndex(i => new { i.ProjectId, i.ExternalId }).IsUnique();
+        // The unlabeled pool: scanned by the sampler after every model and by labeling before the first one.
+        builder.HasIndex(i => new { i.ProjectId, i.Id }).HasFilter("NOT is_labeled").HasDatabaseName("ix_items_unlabeled_pool");
+        builder.ToTable(t => t.HasCheckConstraint("ck_items_content_hash_length", "octet_length(content_hash) = 32"));
+    }
+}
+
+internal sealed class LabelConfiguration : IEntityTypeConfiguration<Label>
+{
+    public void Configure(EntityTypeBuilder<Label> builder)
+    {
+        builder.HasKey(l => l.Id);
+        builder.Property(l => l.Id).UseIdentityAlwaysColumn();
+        builder.Property(l => l.Annotator).HasMaxLength(100);
+        builder.Property(l => l.Value).HasColumnName("label").HasMaxLength(100);
+        builder.Property(l => l.QueryStrategy).HasMaxLength(64);
+        builder.Property(l => l.Comment).HasMaxLength(2000);
+        builder.HasOne<Item>().WithMany().HasForeignKey(l => l.ItemId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<ProjectLabel>().WithMany().HasForeignKey(l => new { l.ProjectId, l.Value }).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(l => new { l.ProjectId, l.RequestId }).IsUnique();
+        builder.HasIndex(l => new { l.ItemId, l.Annotator }).IsUnique();
+        // Counting and reading labels newer than a model's watermark, and export in id order.
+        builder.HasIndex(l => new { l.ProjectId, l.Id });
+        builder.HasIndex(l => new { l.ProjectId, l.Annotator, l.CreatedAt });
+        builder.ToTable(t => t.HasCheckConstraint("ck_labels_time_spent", "time_spent_ms IS NULL OR time_spent_ms >= 0"));
+    }
+}
+
+internal sealed class ItemLeaseConfiguration : IEntityTypeConfiguration<ItemLease>
+{
+    public void Configure(EntityTypeBuilder<ItemLease> builder)
+    {
+        builder.ToTable("item_leases");
+        // One row per item: the primary key is what makes a double lease impossible.
+        builder.HasKey(l => l.ItemId);
+        builder.Property(l => l.Annotator).HasMaxLength(100);
+        builder.HasOne<Item>().WithMany().HasForeignKey(l => l.ItemId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(l => new { l.ProjectId, l.Annotator });
+        builder.HasIndex(l => new { l.ProjectId, l.ExpiresAt });
+    }
+}

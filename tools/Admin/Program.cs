@@ -1,0 +1,9 @@
+using System.CommandLine;
+using ActiveLabel.Admin;
+
+var root = new RootCommand("alp-admin: ActiveLabelPlatform operator tool (database migrations, users, tokens).");
+root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(SchemaScriptCommand.Create());
+root.Subcommands.Add(UserCommands.Create());
+root.Subcommands.Add(TokenCommands.Create());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ActiveLabel.Contracts;
+using ActiveLabel.Persistence;
+using ActiveLabel.Persistence.Entities;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ActiveLabel.ServiceDefaults.Messaging;
+
+/// <summary>
+/// Writes events into the outbox table through the caller's <see cref="PlatformDbContext"/>, so the event is
+/// committed in the same transaction as the state change it announces; <see cref="OutboxRelay"/> publishes it.
+/// </summary>
+public static class Outbox
+{
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Adds <paramref name="message"/> to the unit of work of <paramref name="db"/>; nothing is sent until it
+    /// commits. After the commit, call <see cref="OutboxSignal.Notify"/> so the relay sends it at once.
+    /// </summary>
+    public static void AddOutboxMessage<T>(this PlatformDbContext db, T message)
+        where T : class, IProjectMessage
+    {
+        db.OutboxMessages.Add(new OutboxMessage
+        {
+            MessageType = typeof(T).FullName!,
+            Body = JsonSerializer.Serialize(message, JsonOptions),
+            TraceParent = Activity.Current?.Id,
+            CreatedAt = DateTimeOffset.UtcNow,
+        });
+    }
+}
+
+/// <summary>Wakes the relay when this process has committed outbox messages.</summary>
+public sealed class OutboxSignal : IDisposable
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    /// <summary>Call after a transaction that added outbox messages committed: wakes the relay instead of waiting for its next poll.</summary>
+    public void Notify()
+    {
+        try
+        {
+            _semaphore.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled; one wake-up drains everything pending.
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _semaphore.Dispose();
+
+    internal Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.WaitAsync(timeout, cancellationToken);
+}
+
+internal static class OutboxServiceCollectionExtensions
+{
+    public static IServiceCollection AddOutbox(this IServiceCollection services)
+    {
+        services.AddSingleton<OutboxSignal>();
+        services.AddHostedService<OutboxRelay>();
+        return services;
+    }
+}

@@ -1,0 +1,29 @@
+using System.Security.Claims;
+using ActiveLabel.Persistence;
+using ActiveLabel.Persistence.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace ActiveLabel.ServiceDefaults.Security;
+
+/// <summary>Project membership, enforced on every call that touches a project.</summary>
+public static class ProjectAccess
+{
+    /// <summary>The caller's user id (the token's user).</summary>
+    public static string UserId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("The caller is not authenticated.");
+
+    /// <summary>
+    /// True if the project exists and the caller may use it: admins may use every project, everyone else only the
+    /// projects they are a member of. Callers answer 404 on false, so non-members learn nothing about the project.
+    /// </summary>
+    public static Task<bool> CanAccessProjectAsync(this PlatformDbContext db, ClaimsPrincipal user, Guid projectId, CancellationToken cancellationToken)
+    {
+        if (user.IsInRole(nameof(UserRole.Admin)))
+        {
+            return db.Projects.AnyAsync(p => p.Id == projectId, cancellationToken);
+        }
+
+        var userId = user.UserId();
+        return db.ProjectMembers.AnyAsync(m => m.ProjectId == projectId && m.UserId == userId, cancellationToken);
+    }
+}

@@ -1,1 +1,3 @@
-return 0;
+using ActiveLabel.Alp;
+
+return AlpCommands.Create().Parse(args).Invoke();

@@ -1,3 +1,4 @@
+using ActiveLabel.ServiceDefaults.Health;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,8 @@ public static class BusExtensions
                 rabbit.ConfigureEndpoints(context);
             });
         });
+        builder.Services.AddSingleton<RabbitMqHealthCheck>();
+        builder.Services.AddHealthChecks().AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddOutbox();
         return builder;
     }

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ActiveLabel.IntegrationTests.Infrastructure;
+
+/// <summary>One of the platform's services, run from its build output as a separate OS process on a free port.</summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private ServiceProcess(string service, Process process, Uri baseAddress)
+    {
+        Service = service;
+        _process = process;
+        BaseAddress = baseAddress;
+        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public string Service { get; }
+    public Uri BaseAddress { get; }
+    public HttpClient Http { get; }
+
+    /// <summary>Starts the service against the given database and virtual host and waits until it is ready.</summary>
+    public static async Task<ServiceProcess> StartAsync(string service, string connectionString, string virtualHost, int? rabbitPort = null)
+    {
+        var dll = TestEnvironment.ServiceDll(service);
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"{service} is not built for {TestEnvironment.Configuration}.", dll);
+        }
+
+        var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        var startInfo = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        startInfo.Environment["ConnectionStrings__Platform"] = connectionString;
+        startInfo.Environment["RabbitMq__Host"] = TestEnvironment.RabbitHost;
+        startInfo.Environment["RabbitMq__Port"] = (rabbitPort ?? TestEnvironment.RabbitPort).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        startInfo.Environment["RabbitMq__VirtualHost"] = virtualHost;
+        startInfo.Environment["RabbitMq__Username"] = TestEnvironment.RabbitUser;
+        startInfo.Environment["RabbitMq__Password"] = TestEnvironment.RabbitPassword;
+        startInfo.Environment["Kestrel__Endpoints__Http__Url"] = baseAddress.ToString();
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+
+        var process = new Process { StartInfo = startInfo };
+        var service_ = new ServiceProcess(service, process, baseAddress);
+        process.OutputDataReceived += (_, e) => service_.Record(e.Data);
+        process.ErrorDataReceived += (_, e) => service_.Record(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await service_.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        return service_;
+    }
+
+    public async Task<HttpStatusCode> ReadinessAsync()
+    {
+        using var response = await Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        return response.StatusCode;
+    }
+
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await Wait.UntilAsync(async () => !_process.HasExited && await ReadinessAsync() == HttpStatusCode.OK, timeout, $"{Service} to be ready");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(ex.Message + " Recent output:\n" + RecentOutput(), ex);
+        }
+    }
+
+    public string RecentOutput() => string.Join('\n', _output);
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 200)
+        {
+            _output.TryDequeue(out _);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

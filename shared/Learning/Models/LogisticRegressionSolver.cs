@@ -38,6 +38,17 @@ internal static class LogisticRegressionSolver
         var rowScratch = new double[n];
         var initialGradientMax = 0.0;
 
+        // Start from the intercept-only optimum, the log-odds of the (weighted) classes: one Newton step saved.
+        double positive = 0, negative = 0;
+        for (var i = 0; i < n; i++)
+        {
+            positive += sampleWeights[i] * target[i];
+            negative += sampleWeights[i] * (1 - target[i]);
+        }
+
+        w[d] = Math.Log(positive / negative);
+        Array.Fill(z, w[d]);
+
         for (var iteration = 0; iteration < options.MaxIterations; iteration++)
         {
             var biasCurvature = Gradient(data, z, target, sampleWeights, lambda, w, residual, curvature, gradient);

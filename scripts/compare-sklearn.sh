@@ -39,4 +39,4 @@ if [[ "${QUICK:-0}" != 1 ]]; then
   echo "== speed: scikit-learn" >&2
   $PY scripts/bench-sklearn.py "$OUT/clickbait/splits.json" > "$OUT/sklearn-bench.json"
 fi
-$PY scripts/compare-sklearn-table.py "$OUT"
+$PY scripts/bench-table.py "$OUT"

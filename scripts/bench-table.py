@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Prints one markdown table: alp (ours) beside scikit-learn + modAL, quality per dataset, then speed.
 
-Usage: /usr/bin/python3 scripts/compare-sklearn-table.py OUT_DIR
+Usage: /usr/bin/python3 scripts/bench-table.py OUT_DIR
 OUT_DIR holds one folder per dataset (alp's summary.json and compare-sklearn.py's sklearn.json), bdn/ (BenchmarkDotNet
 JSON results of EngineBenchmarks) and sklearn-bench.json (bench-sklearn.py).
 """

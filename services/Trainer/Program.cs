@@ -1,5 +1,5 @@
-using ActiveLabel.Trainer;
 using ActiveLabel.ServiceDefaults;
+using ActiveLabel.Trainer;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("trainer");

@@ -37,8 +37,14 @@ internal sealed class RabbitMqHealthCheck(IOptions<RabbitMqOptions> options) : I
             var o = options.Value;
             var factory = new ConnectionFactory
             {
-                HostName = o.Host, Port = o.Port, VirtualHost = o.VirtualHost, UserName = o.Username!, Password = o.Password!,
-                AutomaticRecoveryEnabled = false, RequestedConnectionTimeout = Timeout, ClientProvidedName = "readiness-probe",
+                HostName = o.Host,
+                Port = o.Port,
+                VirtualHost = o.VirtualHost,
+                UserName = o.Username!,
+                Password = o.Password!,
+                AutomaticRecoveryEnabled = false,
+                RequestedConnectionTimeout = Timeout,
+                ClientProvidedName = "readiness-probe",
             };
             _connection = await factory.CreateConnectionAsync(timeout.Token);
             return HealthCheckResult.Healthy();

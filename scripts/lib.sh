@@ -3,7 +3,9 @@
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL_DIR="$REPO_ROOT/.local"
-SECRETS_FILE="$LOCAL_DIR/secrets.env"
+# Secrets belong to the machine's servers, not to a checkout: every clone on this machine shares the same role and
+# broker user, so they share one secrets file (outside any repository).
+SECRETS_FILE="${ALP_SECRETS_FILE:-${XDG_CONFIG_HOME:-$HOME/.config}/activelabel/secrets.env}"
 STACK_ENV="$LOCAL_DIR/stack.env"
 SERVICES=(Ingestion Labeling Trainer QuerySampler)
 
@@ -27,12 +29,12 @@ service_port() {
   esac
 }
 
-# Random passwords, made once per checkout and kept out of git (.local/ is ignored).
+# Random passwords, made once per machine user and never in a repository.
 ensure_secrets() {
-  mkdir -p "$LOCAL_DIR"
-  chmod 700 "$LOCAL_DIR"
+  mkdir -p "$LOCAL_DIR" "$(dirname "$SECRETS_FILE")"
+  chmod 700 "$LOCAL_DIR" "$(dirname "$SECRETS_FILE")"
   if [ ! -f "$SECRETS_FILE" ]; then
-    log "Generating local secrets in .local/secrets.env"
+    log "Generating secrets in $SECRETS_FILE"
     umask 077
     {
       echo "ALP_DB_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"

@@ -14,6 +14,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<QuerySession> QuerySessions => Set<QuerySession>();
     public DbSet<Query> Queries => Set<Query>();
     public DbSet<ItemLease> ItemLeases => Set<ItemLease>();
+    public DbSet<ItemSkip> ItemSkips => Set<ItemSkip>();
     public DbSet<TrainingState> TrainingStates => Set<TrainingState>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();

@@ -57,3 +57,13 @@ internal sealed class ItemLeaseConfiguration : IEntityTypeConfiguration<ItemLeas
         builder.HasIndex(l => new { l.ProjectId, l.ExpiresAt });
     }
 }
+
+internal sealed class ItemSkipConfiguration : IEntityTypeConfiguration<ItemSkip>
+{
+    public void Configure(EntityTypeBuilder<ItemSkip> builder)
+    {
+        builder.HasKey(s => new { s.ItemId, s.Annotator });
+        builder.Property(s => s.Annotator).HasMaxLength(100);
+        builder.HasOne<Item>().WithMany().HasForeignKey(s => s.ItemId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

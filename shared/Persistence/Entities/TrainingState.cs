@@ -13,6 +13,12 @@ public sealed class TrainingState
 
     public DateTimeOffset? LastEventAt { get; set; }
 
+    /// <summary>
+    /// <see cref="LabelsObserved"/> when the latest training started; the next one is due when N more were observed
+    /// (the Dataiku "every n labeling" trigger).
+    /// </summary>
+    public long LabelsAtLastTraining { get; set; }
+
     /// <summary>Which trainer replica holds the project's training, and until when (a lease, so a dead replica lets go).</summary>
     public string? TrainingOwner { get; set; }
     public DateTimeOffset? TrainingLeaseUntil { get; set; }

@@ -8,3 +8,7 @@ namespace ActiveLabel.Persistence.Migrations;
 [DbContext(typeof(PlatformDbContext))]
 [Migration("0001_initial")]
 public sealed class Initial() : SqlMigration("0001_initial");
+
+[DbContext(typeof(PlatformDbContext))]
+[Migration("0002_skips_and_training_trigger")]
+public sealed class SkipsAndTrainingTrigger() : SqlMigration("0002_skips_and_training_trigger");

@@ -3,4 +3,4 @@
 # Usage: scripts/bench-learning.sh [extra BenchmarkDotNet arguments, e.g. --job short]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet run -c Release --project benchmarks/Learning.Benchmarks -- --filter '*' "$@"
+dotnet run -c Release --project benchmarks/Learning.Benchmarks -- --filter "*" --inProcess "$@"

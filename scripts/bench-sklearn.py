@@ -45,14 +45,15 @@ order = np.random.RandomState(0).permutation(X.shape[0])
 labeled, candidates = order[:1000], order[1000:]
 
 
-def al_round():
+def al_round(solver):
     # modAL: learner.teach -> fit; learner.query -> uncertainty_sampling -> multi_argmax.
-    model = LogisticRegression(C=1.0).fit(X[labeled], y[labeled])
+    model = LogisticRegression(C=1.0, solver=solver).fit(X[labeled], y[labeled])
     uncertainty = 1 - model.predict_proba(X[candidates]).max(axis=1)
     return candidates[np.argpartition(-uncertainty, 99)[:100]]
 
 
-out["activeLearningRoundMs"] = best(al_round, 10)
+out["activeLearningRoundMs"] = best(lambda: al_round("liblinear"), 10)
+out["activeLearningRoundLbfgsMs"] = best(lambda: al_round("lbfgs"), 5)
 million = sp.vstack([X] * 40).tocsr()
 model = LogisticRegression(C=1.0, solver="liblinear").fit(X, y)
 

@@ -35,7 +35,7 @@ run wine-cultivars datasets/wine-quality/wine.csv --no-header --features '*' --l
 if [[ "${QUICK:-0}" != 1 ]]; then
   echo "== speed: BenchmarkDotNet" >&2
   rm -rf "$OUT/bdn"
-  dotnet run -c Release --project benchmarks/Learning.Benchmarks -- --filter '*EngineBenchmarks*' --job short --exporters json --artifacts "$OUT/bdn" >&2
+  dotnet run -c Release --project benchmarks/Learning.Benchmarks -- --filter '*EngineBenchmarks*' --job short --inProcess --exporters json --artifacts "$OUT/bdn" >&2
   echo "== speed: scikit-learn" >&2
   $PY scripts/bench-sklearn.py "$OUT/clickbait/splits.json" > "$OUT/sklearn-bench.json"
 fi

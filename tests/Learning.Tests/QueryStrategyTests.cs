@@ -176,4 +176,13 @@ public sealed class QueryStrategyTests
         Assert.Equal(8, QueryStrategies.Names.Count);
         Assert.All(QueryStrategies.Names, name => Assert.Contains(name, error.Message, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Should_derive_the_same_seeds_in_every_process()
+    {
+        // HashCode.Combine is randomised per process; the seeds of random batches and bootstraps must not be.
+        Assert.Equal(PoolRanking.StableSeed(0, 1, 2), PoolRanking.StableSeed(0, 1, 2));
+        Assert.Equal(69947393, PoolRanking.StableSeed(0, 1, 2));
+        Assert.NotEqual(PoolRanking.StableSeed(0, 1, 2), PoolRanking.StableSeed(0, 2, 1));
+    }
 }

@@ -51,7 +51,7 @@ internal static class LogisticRegressionSolver
 
         for (var iteration = 0; iteration < options.MaxIterations; iteration++)
         {
-            var biasCurvature = Gradient(data, z, target, sampleWeights, lambda, w, residual, curvature, gradient);
+            Gradient(data, z, target, sampleWeights, lambda, w, residual, curvature, gradient, diagonal);
             var gradientMax = VectorMath.MaxAbs(gradient);
             initialGradientMax = iteration == 0 ? gradientMax : initialGradientMax;
             if (gradientMax <= options.Tolerance * Math.Max(1.0, initialGradientMax))
@@ -61,11 +61,6 @@ internal static class LogisticRegressionSolver
 
             // Conjugate gradients on H·s = -g with a diagonal (Jacobi) preconditioner, truncated once the residual is
             // small relative to the gradient: loose far from the optimum, tight near it.
-            diagonal[d] = data.Scatter(curvature, null, diagonal, squared: true);
-            for (var j = 0; j < d; j++)
-            {
-                diagonal[j] += lambda;
-            }
 
             var gradientNorm = Math.Sqrt(VectorMath.Dot(gradient, gradient));
             var forcing = Math.Min(0.5, Math.Sqrt(gradientNorm)) * gradientNorm;
@@ -146,9 +141,9 @@ internal static class LogisticRegressionSolver
 
     /// <summary>
     /// Gradient of the binary objective at weights <paramref name="w"/> (intercept last) given the scores z = X·w + b;
-    /// fills the per-row residuals and curvatures and returns Σ curvature (the intercept's Hessian diagonal).
+    /// fills the per-row residuals and curvatures, the Hessian's diagonal when asked (same sweep), and returns Σ curvature.
     /// </summary>
-    internal static double Gradient(TrainingSet data, double[] z, double[] target, double[] sampleWeights, double lambda, double[] w, double[] residual, double[] curvature, double[] gradient)
+    internal static double Gradient(TrainingSet data, double[] z, double[] target, double[] sampleWeights, double lambda, double[] w, double[] residual, double[] curvature, double[] gradient, double[]? diagonal = null)
     {
         var d = data.FeatureCount;
         var biasCurvature = 0.0;
@@ -160,7 +155,19 @@ internal static class LogisticRegressionSolver
             biasCurvature += curvature[i];
         }
 
-        gradient[d] = data.Scatter(residual, null, gradient);
+        if (diagonal is null)
+        {
+            gradient[d] = data.Scatter(residual, null, gradient);
+        }
+        else
+        {
+            (gradient[d], diagonal[d]) = data.ScatterBoth(residual, curvature, gradient, diagonal);
+            for (var j = 0; j < d; j++)
+            {
+                diagonal[j] += lambda;
+            }
+        }
+
         VectorMath.Axpy(lambda, w.AsSpan(0, d), gradient.AsSpan(0, d));
         return biasCurvature;
     }

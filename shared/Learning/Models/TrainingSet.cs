@@ -16,6 +16,7 @@ internal sealed class TrainingSet
     private const long ParallelThreshold = 150_000;
 
     private readonly double[] _scatter;
+    private readonly double[] _scatterSquared;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TrainingSet(FeatureMatrix x, ReadOnlySpan<int> rows)
@@ -59,6 +60,7 @@ internal sealed class TrainingSet
         ArrayPool<int>.Shared.Return(map);
         GlobalColumns = [.. globals];
         _scatter = IsParallel(1) ? new double[FeatureCount + 1] : [];
+        _scatterSquared = IsParallel(1) ? new double[FeatureCount + 1] : [];
     }
 
     public int RowCount { get; }
@@ -102,14 +104,14 @@ internal sealed class TrainingSet
     /// <summary>
     /// One sweep over the rows: for each row i, u = x_i · v + v_bias, q = f(i, u), then result += q · x_i, and the
     /// returned value is Σ q (the intercept's component). With <paramref name="v"/> null, q = rowWeights[i] (a plain
-    /// transposed product Xᵀ·r); with <paramref name="squared"/>, x_ij² replaces x_ij (the Hessian's diagonal).
+    /// transposed product Xᵀ·r).
     /// </summary>
-    public double Scatter(double[] rowWeights, double[]? v, double[] result, bool squared = false)
+    public double Scatter(double[] rowWeights, double[]? v, double[] result)
     {
         if (!IsParallel(1))
         {
             Array.Clear(result, 0, FeatureCount);
-            return ScatterRows(rowWeights, v, result, squared, 0, RowCount);
+            return ScatterRows(rowWeights, v, result, 0, RowCount);
         }
 
         var half = RowCount / 2;
@@ -118,19 +120,19 @@ internal sealed class TrainingSet
             () =>
             {
                 Array.Clear(result, 0, FeatureCount);
-                first = ScatterRows(rowWeights, v, result, squared, 0, half);
+                first = ScatterRows(rowWeights, v, result, 0, half);
             },
             () =>
             {
                 Array.Clear(_scatter);
-                second = ScatterRows(rowWeights, v, _scatter, squared, half, RowCount);
+                second = ScatterRows(rowWeights, v, _scatter, half, RowCount);
             });
         VectorMath.Axpy(1.0, _scatter.AsSpan(0, FeatureCount), result.AsSpan(0, FeatureCount));
         return first + second;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double ScatterRows(double[] rowWeights, double[]? v, double[] result, bool squared, int start, int end)
+    private double ScatterRows(double[] rowWeights, double[]? v, double[] result, int start, int end)
     {
         ref var columns = ref MemoryMarshal.GetArrayDataReference(Columns);
         ref var values = ref MemoryMarshal.GetArrayDataReference(Values);
@@ -148,12 +150,70 @@ internal sealed class TrainingSet
             total += q;
             for (var e = RowStarts[r]; e < RowStarts[r + 1]; e++)
             {
-                double value = Unsafe.Add(ref values, e);
-                Unsafe.Add(ref target, Unsafe.Add(ref columns, e)) += squared ? q * value * value : q * value;
+                Unsafe.Add(ref target, Unsafe.Add(ref columns, e)) += q * Unsafe.Add(ref values, e);
             }
         }
 
         return total;
+    }
+
+    /// <summary>
+    /// The gradient and the Hessian diagonal in one sweep: linear += Σ_i a_i x_i, squared += Σ_i b_i x_i², returning
+    /// (Σ a, Σ b).
+    /// </summary>
+    public (double Linear, double Squared) ScatterBoth(double[] a, double[] b, double[] linear, double[] squared)
+    {
+        if (!IsParallel(1))
+        {
+            Array.Clear(linear, 0, FeatureCount);
+            Array.Clear(squared, 0, FeatureCount);
+            return ScatterBothRows(a, b, linear, squared, 0, RowCount);
+        }
+
+        var half = RowCount / 2;
+        (double, double) first = default, second = default;
+        Parallel.Invoke(
+            () =>
+            {
+                Array.Clear(linear, 0, FeatureCount);
+                Array.Clear(squared, 0, FeatureCount);
+                first = ScatterBothRows(a, b, linear, squared, 0, half);
+            },
+            () =>
+            {
+                Array.Clear(_scatter);
+                Array.Clear(_scatterSquared);
+                second = ScatterBothRows(a, b, _scatter, _scatterSquared, half, RowCount);
+            });
+        VectorMath.Axpy(1.0, _scatter.AsSpan(0, FeatureCount), linear.AsSpan(0, FeatureCount));
+        VectorMath.Axpy(1.0, _scatterSquared.AsSpan(0, FeatureCount), squared.AsSpan(0, FeatureCount));
+        return (first.Item1 + second.Item1, first.Item2 + second.Item2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (double, double) ScatterBothRows(double[] a, double[] b, double[] linear, double[] squared, int start, int end)
+    {
+        ref var columns = ref MemoryMarshal.GetArrayDataReference(Columns);
+        ref var values = ref MemoryMarshal.GetArrayDataReference(Values);
+        ref var first = ref MemoryMarshal.GetArrayDataReference(linear);
+        ref var second = ref MemoryMarshal.GetArrayDataReference(squared);
+        double sumA = 0, sumB = 0;
+        for (var r = start; r < end; r++)
+        {
+            var ar = a[r];
+            var br = b[r];
+            sumA += ar;
+            sumB += br;
+            for (var e = RowStarts[r]; e < RowStarts[r + 1]; e++)
+            {
+                double value = Unsafe.Add(ref values, e);
+                var column = Unsafe.Add(ref columns, e);
+                Unsafe.Add(ref first, column) += ar * value;
+                Unsafe.Add(ref second, column) += br * value * value;
+            }
+        }
+
+        return (sumA, sumB);
     }
 
     /// <summary>Z[i, k] = b[k] + Σ_j x_ij W[j, k] for K outputs stored feature-major, intercepts after the weights.</summary>

@@ -46,6 +46,21 @@ internal static class PoolRanking
             : throw new ArgumentException($"The pool has {context.Pool.ColumnCount} features; the model expects {model.FeatureCount}.");
     }
 
+    /// <summary>
+    /// Mixes numbers into a seed that is the same in every process (<see cref="HashCode"/> is randomised per process,
+    /// which would make runs irreproducible).
+    /// </summary>
+    public static int StableSeed(params ReadOnlySpan<int> parts)
+    {
+        var h = 0x243F6A8885A308D3UL;
+        foreach (var part in parts)
+        {
+            h = TokenHash.Mix(h ^ (uint)part);
+        }
+
+        return (int)(h & int.MaxValue);
+    }
+
     /// <summary>A uniform number in [0, 1) determined by the seed and the row alone.</summary>
     public static double RandomKey(int seed, int row) =>
         (TokenHash.Mix(((ulong)(uint)seed << 32) ^ (uint)row ^ 0xD1B54A32D192ED03UL) >> 11) * (1.0 / (1UL << 53));

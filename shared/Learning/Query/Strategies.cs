@@ -134,7 +134,7 @@ internal sealed class CommitteeStrategy(string name, bool useKl) : IQueryStrateg
         Parallel.For(0, Members, m =>
         {
             // Stratified bootstrap: every class keeps its count, so no member loses a class.
-            var random = new Random(HashCode.Combine(context.Seed, m, 0x5EED));
+            var random = new Random(PoolRanking.StableSeed(context.Seed, m, 0x5EED));
             var sampleRows = new List<int>(rows.Length);
             var sampleClasses = new List<int>(rows.Length);
             foreach (var group in byClass)

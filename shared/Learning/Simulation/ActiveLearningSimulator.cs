@@ -134,7 +134,7 @@ public static class ActiveLearningSimulator
                 LabeledRows = labeledRows,
                 LabeledClasses = labeledClasses,
                 Training = options.Training,
-                Seed = HashCode.Combine(options.Seed, repeat.Number, round),
+                Seed = PoolRanking.StableSeed(options.Seed, repeat.Number, round),
             };
             foreach (var item in strategy.Rank(context, Math.Min(options.BatchSize, budget - labeled.Count)))
             {

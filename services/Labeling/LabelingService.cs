@@ -1,3 +1,7 @@
+using ActiveLabel.Labeling.Features.ChangeLabel;
+using ActiveLabel.Labeling.Features.Export;
+using ActiveLabel.Labeling.Features.NextItem;
+using ActiveLabel.Labeling.Features.Skip;
 using ActiveLabel.Labeling.Features.SubmitLabel;
 using ActiveLabel.ServiceDefaults.Messaging;
 
@@ -9,12 +13,18 @@ internal static class LabelingService
     {
         builder.Services.AddProblemDetails();
         builder.AddPlatformBus();
+        builder.Services.AddOptions<LeaseOptions>().BindConfiguration(LeaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ItemLeaser>();
         return builder;
     }
 
     public static WebApplication MapLabeling(this WebApplication app)
     {
+        app.MapNextItem();
         app.MapSubmitLabel();
+        app.MapSkip();
+        app.MapChangeLabel();
+        app.MapExport();
         return app;
     }
 }

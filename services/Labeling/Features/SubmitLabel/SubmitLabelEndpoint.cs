@@ -31,7 +31,7 @@ internal static class SubmitLabelEndpoint
 
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Results.Problem($"No project {projectId}, or you are not a member of it.", statusCode: StatusCodes.Status404NotFound);
+            return Problems.ProjectNotFound(projectId);
         }
 
         var annotator = http.User.UserId();
@@ -51,6 +51,14 @@ internal static class SubmitLabelEndpoint
         if (!await db.Items.AnyAsync(i => i.Id == itemId && i.ProjectId == projectId, cancellationToken))
         {
             return Results.Problem($"Project {projectId} has no item {itemId}.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        if (await db.ItemLeases.AsNoTracking().SingleOrDefaultAsync(l => l.ItemId == itemId, cancellationToken) is { } held
+            && held.Annotator != annotator && held.ExpiresAt > DateTimeOffset.UtcNow)
+        {
+            return Results.Problem(
+                $"Item {itemId} is currently assigned to another annotator (your lease on it expired or you never held one). Ask for the next item instead.",
+                statusCode: StatusCodes.Status409Conflict);
         }
 
         var label = new Label

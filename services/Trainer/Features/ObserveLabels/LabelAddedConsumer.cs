@@ -1,16 +1,17 @@
 using ActiveLabel.Contracts;
 using ActiveLabel.Persistence;
 using ActiveLabel.ServiceDefaults.Messaging;
+using ActiveLabel.Trainer.Features.Training;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 
 namespace ActiveLabel.Trainer.Features.ObserveLabels;
 
 /// <summary>
-/// Counts the labels each project received since the Trainer started watching it. Idempotent: the label id is the
-/// inbox key, so a redelivered event changes nothing.
+/// Counts the labels each project received (the retrain trigger's counter) and asks for a training check.
+/// Idempotent: the label id is the inbox key, so a redelivered event changes nothing.
 /// </summary>
-internal sealed class LabelAddedConsumer(PlatformDbContext db, ILogger<LabelAddedConsumer> logger) : IConsumer<LabelAdded>
+internal sealed class LabelAddedConsumer(PlatformDbContext db, TrainingQueue training, ILogger<LabelAddedConsumer> logger) : IConsumer<LabelAdded>
 {
     private const string InboxName = "trainer.label-added";
 
@@ -37,7 +38,8 @@ internal sealed class LabelAddedConsumer(PlatformDbContext db, ILogger<LabelAdde
             """,
             context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
-        logger.LogInformation("Observed label {LabelId} of project {ProjectId}", message.LabelId, message.ProjectId);
+        logger.LogDebug("Observed label {LabelId} of project {ProjectId}", message.LabelId, message.ProjectId);
+        training.Request(message.ProjectId);
     }
 }
 

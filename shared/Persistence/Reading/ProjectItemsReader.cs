@@ -1,0 +1,48 @@
+using Npgsql;
+
+namespace ActiveLabel.Persistence.Reading;
+
+/// <summary>An item with its columns and, for labeled items, its label.</summary>
+public sealed record ItemRow(long ItemId, IReadOnlyDictionary<string, string?> Columns, string? Label);
+
+/// <summary>What the Trainer and the QuerySampler read to train a model and to rank the pool.</summary>
+public static class ProjectItemsReader
+{
+    // One example per labeled item: the newest annotator label wins over older ones and over the seed label.
+    private const string LabeledSql = """
+        SELECT i.id, i.payload::text, coalesce(l.label, i.seed_label)
+        FROM items i
+        LEFT JOIN LATERAL (SELECT label FROM labels WHERE item_id = i.id ORDER BY id DESC LIMIT 1) l ON true
+        WHERE i.project_id = @project AND i.is_labeled AND coalesce(l.label, i.seed_label) IS NOT NULL
+        ORDER BY i.id
+        """;
+
+    private const string UnlabeledSql = "SELECT id, payload::text, NULL FROM items WHERE project_id = @project AND NOT is_labeled ORDER BY id LIMIT @limit";
+
+    /// <summary>Every labeled item of the project with its current label.</summary>
+    public static Task<List<ItemRow>> ReadLabeledAsync(NpgsqlConnection connection, Guid projectId, CancellationToken cancellationToken) =>
+        ReadAsync(connection, LabeledSql, projectId, null, cancellationToken);
+
+    /// <summary>Unlabeled items in id order, at most <paramref name="limit"/>.</summary>
+    public static Task<List<ItemRow>> ReadUnlabeledAsync(NpgsqlConnection connection, Guid projectId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(connection, UnlabeledSql, projectId, limit, cancellationToken);
+
+    private static async Task<List<ItemRow>> ReadAsync(NpgsqlConnection connection, string sql, Guid projectId, int? limit, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("project", projectId);
+        if (limit is { } l)
+        {
+            command.Parameters.AddWithValue("limit", l);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<ItemRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new ItemRow(reader.GetInt64(0), ItemPayload.ToColumns(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+
+        return rows;
+    }
+}

@@ -4,6 +4,7 @@ using ActiveLabel.Contracts;
 using ActiveLabel.Persistence;
 using ActiveLabel.Persistence.Entities;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace ActiveLabel.ServiceDefaults.Messaging;
 
@@ -29,6 +30,22 @@ public static class Outbox
             TraceParent = Activity.Current?.Id,
             CreatedAt = DateTimeOffset.UtcNow,
         });
+    }
+
+    /// <summary>
+    /// Writes <paramref name="message"/> in a transaction opened on a raw connection (for code that writes with COPY
+    /// or hand-written SQL); it is sent once that transaction commits.
+    /// </summary>
+    public static async Task AddOutboxMessageAsync<T>(this NpgsqlConnection connection, NpgsqlTransaction transaction, T message, CancellationToken cancellationToken)
+        where T : class, IProjectMessage
+    {
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO outbox_messages (message_type, body, trace_parent, created_at, attempts) VALUES (@type, @body::jsonb, @trace, now(), 0)",
+            connection, transaction);
+        command.Parameters.AddWithValue("type", typeof(T).FullName!);
+        command.Parameters.AddWithValue("body", JsonSerializer.Serialize(message, JsonOptions));
+        command.Parameters.AddWithValue("trace", (object?)Activity.Current?.Id ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 

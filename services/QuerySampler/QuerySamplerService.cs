@@ -1,3 +1,5 @@
+using ActiveLabel.QuerySampler.Features.Sampling;
+using ActiveLabel.QuerySampler.Features.Scoring;
 using ActiveLabel.ServiceDefaults.Messaging;
 
 namespace ActiveLabel.QuerySampler;
@@ -6,9 +8,11 @@ internal static class QuerySamplerService
 {
     public static WebApplicationBuilder AddQuerySampler(this WebApplicationBuilder builder)
     {
-        builder.AddPlatformBus();
+        builder.AddPlatformBus(bus => bus.AddConsumer<ModelTrainedConsumer>(typeof(ModelTrainedConsumerDefinition)));
+        builder.Services.AddSingleton<SessionBuilder>();
+        builder.AddScorer();
         return builder;
     }
 
-    public static WebApplication MapQuerySampler(this WebApplication app) => app;
+    public static WebApplication MapQuerySampler(this WebApplication app) => app.MapScorer();
 }

@@ -1,5 +1,6 @@
 using ActiveLabel.Labeling.Features.ChangeLabel;
 using ActiveLabel.Labeling.Features.Export;
+using ActiveLabel.Labeling.Features.ModelGuess;
 using ActiveLabel.Labeling.Features.NextItem;
 using ActiveLabel.Labeling.Features.Skip;
 using ActiveLabel.Labeling.Features.SubmitLabel;
@@ -15,6 +16,7 @@ internal static class LabelingService
         builder.AddPlatformBus();
         builder.Services.AddOptions<LeaseOptions>().BindConfiguration(LeaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ItemLeaser>();
+        builder.AddModelGuess();
         return builder;
     }
 
@@ -25,6 +27,7 @@ internal static class LabelingService
         app.MapSkip();
         app.MapChangeLabel();
         app.MapExport();
+        app.MapModelGuess();
         return app;
     }
 }

@@ -67,8 +67,9 @@ internal static class LogisticRegressionSolver
             Array.Clear(step);
             for (var j = 0; j <= d; j++)
             {
+                diagonal[j] = 1.0 / diagonal[j];
                 cgResidual[j] = -gradient[j];
-                preconditioned[j] = cgResidual[j] / diagonal[j];
+                preconditioned[j] = cgResidual[j] * diagonal[j];
                 direction[j] = preconditioned[j];
             }
 
@@ -82,20 +83,12 @@ internal static class LogisticRegressionSolver
                     break;
                 }
 
-                var alpha = rz / pHp;
-                VectorMath.Axpy(alpha, direction, step);
-                VectorMath.Axpy(-alpha, hessianTimes, cgResidual);
-                if (Math.Sqrt(VectorMath.Dot(cgResidual, cgResidual)) <= forcing)
+                var (rr, rzNext) = VectorMath.ConjugateGradientUpdate(rz / pHp, direction, hessianTimes, diagonal, step, cgResidual, preconditioned);
+                if (Math.Sqrt(rr) <= forcing)
                 {
                     break;
                 }
 
-                for (var j = 0; j <= d; j++)
-                {
-                    preconditioned[j] = cgResidual[j] / diagonal[j];
-                }
-
-                var rzNext = VectorMath.Dot(cgResidual, preconditioned);
                 VectorMath.Xpby(preconditioned, rzNext / rz, direction);
                 rz = rzNext;
             }

@@ -60,6 +60,41 @@ internal static class VectorMath
         }
     }
 
+    /// <summary>
+    /// One conjugate-gradient update in a single sweep: step += α·p, r −= α·Hp, z = r ⊙ invDiagonal; returns (r·r, r·z).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (double ResidualSquared, double ResidualDotPreconditioned) ConjugateGradientUpdate(
+        double alpha, ReadOnlySpan<double> p, ReadOnlySpan<double> hp, ReadOnlySpan<double> invDiagonal, Span<double> step, Span<double> r, Span<double> z)
+    {
+        var a = new Vector<double>(alpha);
+        var rr = Vector<double>.Zero;
+        var rz = Vector<double>.Zero;
+        var i = 0;
+        for (; i <= p.Length - Vector<double>.Count; i += Vector<double>.Count)
+        {
+            (new Vector<double>(step[i..]) + (a * new Vector<double>(p[i..]))).CopyTo(step[i..]);
+            var ri = new Vector<double>(r[i..]) - (a * new Vector<double>(hp[i..]));
+            ri.CopyTo(r[i..]);
+            var zi = ri * new Vector<double>(invDiagonal[i..]);
+            zi.CopyTo(z[i..]);
+            rr += ri * ri;
+            rz += ri * zi;
+        }
+
+        double rrSum = Vector.Sum(rr), rzSum = Vector.Sum(rz);
+        for (; i < p.Length; i++)
+        {
+            step[i] += alpha * p[i];
+            r[i] -= alpha * hp[i];
+            z[i] = r[i] * invDiagonal[i];
+            rrSum += r[i] * r[i];
+            rzSum += r[i] * z[i];
+        }
+
+        return (rrSum, rzSum);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double MaxAbs(ReadOnlySpan<double> a)
     {

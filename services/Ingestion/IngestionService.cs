@@ -1,3 +1,4 @@
+using ActiveLabel.Ingestion.Features.Accounts;
 using ActiveLabel.Ingestion.Features.Projects;
 using ActiveLabel.Ingestion.Features.SubmitItems;
 using ActiveLabel.Ingestion.Features.UploadItems;
@@ -18,6 +19,7 @@ internal static class IngestionService
     public static WebApplication MapIngestion(this WebApplication app)
     {
         app.MapProjectEndpoints();
+        app.MapAccountEndpoints();
         app.MapUploadItemsEndpoint();
         return app;
     }

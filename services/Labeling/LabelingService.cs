@@ -3,6 +3,7 @@ using ActiveLabel.Labeling.Features.Export;
 using ActiveLabel.Labeling.Features.ModelGuess;
 using ActiveLabel.Labeling.Features.NextItem;
 using ActiveLabel.Labeling.Features.Skip;
+using ActiveLabel.Labeling.Features.Status;
 using ActiveLabel.Labeling.Features.SubmitLabel;
 using ActiveLabel.ServiceDefaults.Messaging;
 
@@ -27,6 +28,7 @@ internal static class LabelingService
         app.MapSkip();
         app.MapChangeLabel();
         app.MapExport();
+        app.MapStatus();
         app.MapModelGuess();
         return app;
     }

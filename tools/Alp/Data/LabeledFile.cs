@@ -89,7 +89,7 @@ internal static class LabeledFile
         };
 
     /// <summary>The extension that says the format, ignoring a trailing .gz.</summary>
-    private static string Extension(string path)
+    internal static string Extension(string path)
     {
         var name = Path.GetFileName(path);
         if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
@@ -101,10 +101,10 @@ internal static class LabeledFile
     }
 
     /// <summary>Licence and source notes that sit beside the data files.</summary>
-    private static bool IsNote(string path) =>
+    internal static bool IsNote(string path) =>
         NoteNames.Any(n => Path.GetFileName(path).StartsWith(n, StringComparison.OrdinalIgnoreCase));
 
-    private static string ClassName(string path)
+    internal static string ClassName(string path)
     {
         var name = Path.GetFileName(path);
         foreach (var suffix in ClassFileSuffixes)
@@ -118,7 +118,7 @@ internal static class LabeledFile
         return name;
     }
 
-    private static StreamReader OpenText(string path)
+    internal static StreamReader OpenText(string path)
     {
         Stream stream = File.OpenRead(path);
         if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))

@@ -23,8 +23,12 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public Uri BaseAddress { get; }
     public HttpClient Http { get; }
 
-    /// <summary>Starts the service against the given database and virtual host and waits until it is ready.</summary>
-    public static async Task<ServiceProcess> StartAsync(string service, string connectionString, string virtualHost, int? rabbitPort = null)
+    /// <summary>
+    /// Starts the service against the given database and virtual host and waits until it is ready;
+    /// <paramref name="environment"/> adds or overrides settings (e.g. <c>Ingestion__Upload__MaxBodyBytes</c>).
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(
+        string service, string connectionString, string virtualHost, int? rabbitPort = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = TestEnvironment.ServiceDll(service);
         if (!File.Exists(dll))
@@ -47,6 +51,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
         startInfo.Environment["RabbitMq__Password"] = TestEnvironment.RabbitPassword;
         startInfo.Environment["Kestrel__Endpoints__Http__Url"] = baseAddress.ToString();
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[key] = value;
+        }
 
         var process = new Process { StartInfo = startInfo };
         var service_ = new ServiceProcess(service, process, baseAddress);

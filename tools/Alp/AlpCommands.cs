@@ -1,4 +1,6 @@
 using System.CommandLine;
+using ActiveLabel.Alp.Import;
+using ActiveLabel.Alp.Projects;
 using ActiveLabel.Alp.Simulate;
 
 namespace ActiveLabel.Alp;
@@ -10,6 +12,8 @@ internal static class AlpCommands
     {
         var root = new RootCommand("alp: the ActiveLabelPlatform command-line tool.");
         root.Subcommands.Add(SimulateCommand.Create());
+        root.Subcommands.Add(ProjectCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         return root;
     }
 }

@@ -50,6 +50,12 @@ internal sealed class ServiceProcess : IAsyncDisposable
         startInfo.Environment["RabbitMq__Username"] = TestEnvironment.RabbitUser;
         startInfo.Environment["RabbitMq__Password"] = TestEnvironment.RabbitPassword;
         startInfo.Environment["Kestrel__Endpoints__Http__Url"] = baseAddress.ToString();
+        if (service == "QuerySampler")
+        {
+            // Its gRPC Scorer listens on 5105 by default: a free port keeps test processes off a running stack's port.
+            startInfo.Environment["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{FreePort()}";
+        }
+
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {

@@ -51,6 +51,22 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# The foreign gRPC clients the Scorer's interop tests run: Debian's python3-grpcio (with its protobuf) under
+# /usr/bin/python3, and @grpc/grpc-js from npm (tests/interop/node, installed from its package-lock.json).
+ensure_test_tools() {
+  local missing=()
+  /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1 || missing+=(python3-grpcio python3-protobuf)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  local node_dir="$REPO_ROOT/tests/interop/node"
+  # npm writes node_modules/.package-lock.json on every install: newer than the lock file means up to date.
+  if [ ! "$node_dir/node_modules/.package-lock.json" -nt "$node_dir/package-lock.json" ]; then
+    log "Installing the Node gRPC client for the interop tests (npm ci)"
+    npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+}
+
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   local seconds=$1 what=$2; shift 2
   local deadline=$((SECONDS + seconds))

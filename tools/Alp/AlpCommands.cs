@@ -1,7 +1,10 @@
 using System.CommandLine;
+using ActiveLabel.Alp.Annotate;
+using ActiveLabel.Alp.Export;
 using ActiveLabel.Alp.Import;
 using ActiveLabel.Alp.Projects;
 using ActiveLabel.Alp.Simulate;
+using ActiveLabel.Alp.Status;
 
 namespace ActiveLabel.Alp;
 
@@ -14,6 +17,9 @@ internal static class AlpCommands
         root.Subcommands.Add(SimulateCommand.Create());
         root.Subcommands.Add(ProjectCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(AnnotateCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 }

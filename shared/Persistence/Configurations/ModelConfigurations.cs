@@ -44,7 +44,6 @@ internal sealed class TrainingStateConfiguration : IEntityTypeConfiguration<Trai
     {
         builder.ToTable("training_state");
         builder.HasKey(s => s.ProjectId);
-        builder.Property(s => s.TrainingOwner).HasMaxLength(200);
         builder.HasOne<Project>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }

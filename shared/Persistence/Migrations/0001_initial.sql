@@ -85,8 +85,6 @@ CREATE TABLE training_state (
     labels_observed bigint NOT NULL,
     last_observed_label_id bigint NOT NULL,
     last_event_at timestamp with time zone,
-    training_owner character varying(200),
-    training_lease_until timestamp with time zone,
     CONSTRAINT pk_training_state PRIMARY KEY (project_id),
     CONSTRAINT fk_training_state_projects_project_id FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE CASCADE
 );

@@ -10,5 +10,5 @@ namespace ActiveLabel.Persistence.Migrations;
 public sealed class Initial() : SqlMigration("0001_initial");
 
 [DbContext(typeof(PlatformDbContext))]
-[Migration("0002_skips_and_training_trigger")]
-public sealed class SkipsAndTrainingTrigger() : SqlMigration("0002_skips_and_training_trigger");
+[Migration("0002_item_skips")]
+public sealed class ItemSkips() : SqlMigration("0002_item_skips");

@@ -61,15 +61,20 @@ internal sealed class ProjectTrainer(
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>
+    /// Due when N labels were stored after the newest model's snapshot (counted in the labels table, not from events,
+    /// which trail it), when fewer wait and annotators paused (idle flush), or when there is no model yet.
+    /// </summary>
     private async Task<bool> IsDueAsync(Guid projectId, CancellationToken cancellationToken)
     {
         const string sql = """
+            WITH newest AS (SELECT last_label_id FROM model_versions WHERE project_id = @project ORDER BY version DESC LIMIT 1)
             SELECT p.retrain_every,
-                   coalesce(ts.labels_observed, 0) - coalesce(ts.labels_at_last_training, 0),
-                   coalesce(ts.last_event_at < now() - make_interval(secs => @idle), false),
-                   EXISTS (SELECT 1 FROM model_versions m WHERE m.project_id = p.id),
+                   (SELECT count(*) FROM labels l WHERE l.project_id = p.id AND l.id > coalesce((SELECT last_label_id FROM newest), 0)),
+                   coalesce((SELECT created_at FROM labels l WHERE l.project_id = p.id ORDER BY l.id DESC LIMIT 1) < now() - make_interval(secs => @idle), false),
+                   EXISTS (SELECT 1 FROM newest),
                    EXISTS (SELECT 1 FROM items i WHERE i.project_id = p.id AND i.seed_label IS NOT NULL)
-            FROM projects p LEFT JOIN training_state ts ON ts.project_id = p.id
+            FROM projects p
             WHERE p.id = @project
             """;
         await using var command = dataSource.CreateCommand(sql);
@@ -98,7 +103,7 @@ internal sealed class ProjectTrainer(
         var classes = snapshot.Labeled.Select(r => r.Label!).Distinct(StringComparer.Ordinal).Count();
         if (classes < 2)
         {
-            logger.LogInformation("Project {ProjectId} has {Count} labels in {Classes} class(es); a model needs two classes", projectId, snapshot.Labeled.Count, classes);
+            logger.LogDebug("Project {ProjectId} has {Count} labels in {Classes} class(es); a model needs two classes", projectId, snapshot.Labeled.Count, classes);
             return false;
         }
 
@@ -138,30 +143,30 @@ internal sealed class ProjectTrainer(
     private async Task<TrainingSnapshot> ReadSnapshotAsync(Guid projectId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        // One snapshot: the observed-label count, the newest label id and the examples agree with each other.
+        // One snapshot: the newest label id and the examples agree, so the next trigger counts exactly what this
+        // model did not see (a label whose id is lower but whose transaction commits later is the rare exception;
+        // the next model includes it).
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using var state = new NpgsqlCommand(
             """
-            SELECT coalesce((SELECT labels_observed FROM training_state WHERE project_id = @project), 0),
-                   coalesce((SELECT max(id) FROM labels WHERE project_id = @project), 0),
+            SELECT coalesce((SELECT max(id) FROM labels WHERE project_id = @project), 0),
                    task_type, text_columns, feature_columns
             FROM projects WHERE id = @project
             """, connection, transaction);
         state.Parameters.AddWithValue("project", projectId);
-        long observed, lastLabelId;
+        long lastLabelId;
         ProjectColumns project;
         await using (var reader = await state.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
-            observed = reader.GetInt64(0);
-            lastLabelId = reader.GetInt64(1);
-            project = new ProjectColumns(reader.GetString(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4));
+            lastLabelId = reader.GetInt64(0);
+            project = new ProjectColumns(reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3));
         }
 
         var labeled = await ProjectItemsReader.ReadLabeledAsync(connection, projectId, cancellationToken);
         var pool = await ProjectItemsReader.ReadUnlabeledAsync(connection, projectId, options.Value.VocabularyPoolSample, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new TrainingSnapshot(project, observed, lastLabelId, labeled, pool);
+        return new TrainingSnapshot(project, lastLabelId, labeled, pool);
     }
 
     private async Task<int> StoreAsync(
@@ -184,13 +189,6 @@ internal sealed class ProjectTrainer(
             TrainingDurationMs = durationMs,
             CreatedAt = now,
         });
-        await db.Database.ExecuteSqlInterpolatedAsync(
-            $"""
-            INSERT INTO training_state (project_id, labels_observed, last_observed_label_id, labels_at_last_training)
-            VALUES ({projectId}, 0, 0, {snapshot.LabelsObserved})
-            ON CONFLICT (project_id) DO UPDATE SET labels_at_last_training = EXCLUDED.labels_at_last_training
-            """,
-            cancellationToken);
         db.AddOutboxMessage(new ModelTrained(projectId, version, snapshot.Labeled.Count, snapshot.LastLabelId, metrics, SchemaVersions.Current, now));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -198,5 +196,5 @@ internal sealed class ProjectTrainer(
         return version;
     }
 
-    private sealed record TrainingSnapshot(ProjectColumns Project, long LabelsObserved, long LastLabelId, List<ItemRow> Labeled, List<ItemRow> PoolSample);
+    private sealed record TrainingSnapshot(ProjectColumns Project, long LastLabelId, List<ItemRow> Labeled, List<ItemRow> PoolSample);
 }

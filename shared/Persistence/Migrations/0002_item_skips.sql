@@ -1,4 +1,4 @@
--- 0002: annotators can skip items; the Trainer remembers how many labels it had seen when it last trained.
+-- 0002: annotators can skip items; a skipped item is not served to that annotator again.
 CREATE TABLE item_skips (
     item_id bigint NOT NULL,
     annotator character varying(100) NOT NULL,
@@ -7,5 +7,3 @@ CREATE TABLE item_skips (
     CONSTRAINT pk_item_skips PRIMARY KEY (item_id, annotator),
     CONSTRAINT fk_item_skips_items_item_id FOREIGN KEY (item_id) REFERENCES items (id) ON DELETE CASCADE
 );
-
-ALTER TABLE training_state ADD COLUMN labels_at_last_training bigint NOT NULL DEFAULT 0;

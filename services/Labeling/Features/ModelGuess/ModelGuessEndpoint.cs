@@ -27,8 +27,9 @@ internal static class ModelGuessEndpoint
 
     private static async Task<IResult> GuessAsync(
         Guid projectId, long itemId, HttpContext http, PlatformDbContext db, ScorerClient scorer, IOptions<ScorerClientOptions> options,
-        ILogger<ScorerClient> logger, CancellationToken cancellationToken)
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        var logger = loggers.CreateLogger(typeof(ModelGuessEndpoint));
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
             return Problems.ProjectNotFound(projectId);

@@ -16,7 +16,8 @@ internal static class StatusEndpoint
         SELECT count(*), count(*) FILTER (WHERE is_labeled), count(seed_label),
                (SELECT count(*) FROM labels WHERE project_id = @project),
                (SELECT count(*) FROM item_leases WHERE project_id = @project AND expires_at > now()),
-               (SELECT coalesce(labels_observed - labels_at_last_training, 0) FROM training_state WHERE project_id = @project)
+               (SELECT count(*) FROM labels l WHERE l.project_id = @project AND l.id > coalesce(
+                   (SELECT last_label_id FROM model_versions WHERE project_id = @project ORDER BY version DESC LIMIT 1), 0))
         FROM items WHERE project_id = @project
         """;
 
@@ -39,7 +40,7 @@ internal static class StatusEndpoint
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var counts = new ItemCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(0) - reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
-        var sinceLastModel = reader.IsDBNull(5) ? 0 : reader.GetInt64(5);
+        var sinceLastModel = reader.GetInt64(5);
 
         var models = await db.ModelVersions.AsNoTracking().Where(m => m.ProjectId == projectId).OrderBy(m => m.Version)
             .Select(m => new { m.Version, m.TrainedOnLabels, m.Metrics, m.TrainingDurationMs, m.CreatedAt }).ToListAsync(cancellationToken);

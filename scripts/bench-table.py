@@ -2,8 +2,8 @@
 """Prints one markdown table: alp (ours) beside scikit-learn + modAL, quality per dataset, then speed.
 
 Usage: /usr/bin/python3 scripts/bench-table.py OUT_DIR
-OUT_DIR holds one folder per dataset (alp's summary.json and compare-sklearn.py's sklearn.json), bdn/ (BenchmarkDotNet
-JSON results of EngineBenchmarks) and sklearn-bench.json (bench-sklearn.py).
+OUT_DIR holds one folder per dataset (alp's summary.json and compare-sklearn.py's sklearn.json), bdn*/ (BenchmarkDotNet
+JSON results of EngineBenchmarks) and sklearn-bench*.json (bench-sklearn.py); with several rounds, the best of each counts.
 """
 import glob, json, os, sys
 
@@ -41,12 +41,16 @@ for folder in sorted(glob.glob(os.path.join(out, "*", "summary.json"))):
     row.append(saving)
     print("| " + " | ".join(row) + " |")
 
+# Several rounds (bdn*/, sklearn-bench*.json) may be present: each figure is the best over all of them.
 bdn = {}
-for path in glob.glob(os.path.join(out, "bdn", "**", "*.json"), recursive=True):
+for path in glob.glob(os.path.join(out, "bdn*", "**", "*.json"), recursive=True):
     for b in json.load(open(path)).get("Benchmarks", []):
         if b.get("Statistics"):
-            bdn[b["Method"]] = b["Statistics"]["Min"] / 1e6
-py = json.load(open(os.path.join(out, "sklearn-bench.json")))
+            bdn[b["Method"]] = min(bdn.get(b["Method"], float("inf")), b["Statistics"]["Min"] / 1e6)
+py = {}
+for path in glob.glob(os.path.join(out, "sklearn-bench*.json")):
+    for key, value in json.load(open(path)).items():
+        py[key] = min(py.get(key, float("inf")), value) if key.endswith("Ms") else value
 items = py["poolItems"]
 print("\n### Speed on the clickbait pool (25,600 headlines; ms, lower is better; both best of runs: ours the fastest BenchmarkDotNet iteration, scikit-learn the fastest of 3 to 10 runs)\n")
 print("| operation | ours | scikit-learn | ratio |")

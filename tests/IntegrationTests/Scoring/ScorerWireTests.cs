@@ -125,9 +125,38 @@ public sealed class ScorerWireTests(ScorerFixture scorer) : IDisposable
         Assert.Equal(GrpcStatusCode.Unauthenticated, anonymous.StatusCode);
     }
 
-    private async Task<WireAnswer> CallAsync(byte[] body, params (string Name, string Value)[] headers)
+    [Fact]
+    public async Task Should_answer_UNIMPLEMENTED_to_a_method_the_Scorer_does_not_have()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ScorerClient.PredictPath)
+        var answer = await CallAsync(GrpcFraming.Frame(new PredictRequest()), path: "/activelabel.scoring.v1.Scorer/Train");
+
+        Assert.Equal(GrpcStatusCode.Unimplemented, answer.Status);
+        Assert.Equal("Method activelabel.scoring.v1.Scorer/Train is not implemented.", answer.Message);
+    }
+
+    [Fact]
+    public async Task Should_answer_INVALID_ARGUMENT_to_more_than_1000_items_or_an_unknown_column()
+    {
+        var project = await scorer.ArrangeProjectAsync();
+        var client = new ScorerClient(_http);
+        var tooMany = new PredictRequest { ProjectId = project.Id.ToString(), ItemIds = { Enumerable.Range(1, 1001).Select(i => (long)i) } };
+        var unknownColumn = new PredictRequest { ProjectId = project.Id.ToString(), Items = { new RawItem { Fields = { ["title"] = "x" } } } };
+
+        var tooManyError = await Assert.ThrowsAsync<GrpcException>(() => client.PredictAsync(tooMany, scorer.AnnotatorToken, TimeSpan.FromSeconds(5)));
+        var unknownColumnError = await Assert.ThrowsAsync<GrpcException>(() => client.PredictAsync(unknownColumn, scorer.AnnotatorToken, TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(GrpcStatusCode.InvalidArgument, tooManyError.StatusCode);
+        Assert.Equal("1001 items in one request; at most 1000 are allowed: split the request.", tooManyError.Message);
+        Assert.Equal(GrpcStatusCode.InvalidArgument, unknownColumnError.StatusCode);
+        Assert.Equal("items[0].fields names column 'title', which the project does not have; its columns are: text.", unknownColumnError.Message);
+    }
+
+    private async Task<WireAnswer> CallAsync(byte[] body, params (string Name, string Value)[] headers) =>
+        await CallAsync(body, ScorerClient.PredictPath, headers);
+
+    private async Task<WireAnswer> CallAsync(byte[] body, string path, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,

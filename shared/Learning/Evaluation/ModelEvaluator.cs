@@ -43,16 +43,26 @@ public static class ModelEvaluator
     }
 
     /// <summary>Stratified k-fold cross-validation; metrics over the pooled out-of-fold predictions.</summary>
-    public static EvaluationResult CrossValidate(FeatureSchema schema, ItemTable items, IReadOnlyList<string> labels, TrainingOptions? options = null, int folds = 5, int seed = 0)
+    public static EvaluationResult CrossValidate(FeatureSchema schema, ItemTable items, IReadOnlyList<string> labels, TrainingOptions? options = null, int folds = 5, int seed = 0) =>
+        CrossValidate(schema, items, labels, scoredRows: null, options, folds, seed);
+
+    /// <summary>
+    /// Cross-validation in which every fold trains on all other rows but only <paramref name="scoredRows"/> are
+    /// predicted and scored. Active learning labels the items its model finds hardest, so metrics over those are
+    /// biased low; scoring only a random sample (a project's seed labels) estimates the model on the whole pool.
+    /// </summary>
+    public static EvaluationResult CrossValidate(
+        FeatureSchema schema, ItemTable items, IReadOnlyList<string> labels, IReadOnlyCollection<int>? scoredRows, TrainingOptions? options = null, int folds = 5, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(labels);
         var (classes, y) = Encode(labels);
         var fold = Splits.StratifiedFolds(y, classes.Length, folds, seed);
+        var scored = scoredRows is null ? null : new HashSet<int>(scoredRows);
         var probabilities = new float[y.Length * classes.Length];
         for (var f = 0; f < folds; f++)
         {
-            var test = Enumerable.Range(0, y.Length).Where(i => fold[i] == f).ToArray();
+            var test = Enumerable.Range(0, y.Length).Where(i => fold[i] == f && (scored is null || scored.Contains(i))).ToArray();
             var train = Enumerable.Range(0, y.Length).Where(i => fold[i] != f).ToArray();
             if (test.Length == 0)
             {
@@ -66,7 +76,19 @@ public static class ModelEvaluator
             }
         }
 
-        return Metrics.Evaluate(y, probabilities, classes);
+        if (scored is null)
+        {
+            return Metrics.Evaluate(y, probabilities, classes);
+        }
+
+        var rows = scored.Order().ToArray();
+        var scoredProbabilities = new float[rows.Length * classes.Length];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            probabilities.AsSpan(rows[r] * classes.Length, classes.Length).CopyTo(scoredProbabilities.AsSpan(r * classes.Length));
+        }
+
+        return Metrics.Evaluate([.. rows.Select(i => y[i])], scoredProbabilities, classes);
     }
 
     private static (string[] Classes, int[] Y) Encode(IReadOnlyList<string> labels)

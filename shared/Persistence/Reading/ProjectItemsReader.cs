@@ -2,22 +2,22 @@ using Npgsql;
 
 namespace ActiveLabel.Persistence.Reading;
 
-/// <summary>An item with its columns and, for labeled items, its label.</summary>
-public sealed record ItemRow(long ItemId, IReadOnlyDictionary<string, string?> Columns, string? Label);
+/// <summary>An item with its columns and, for labeled items, its label; <paramref name="IsSeed"/> when that label came with the item at ingestion.</summary>
+public sealed record ItemRow(long ItemId, IReadOnlyDictionary<string, string?> Columns, string? Label, bool IsSeed = false);
 
 /// <summary>What the Trainer and the QuerySampler read to train a model and to rank the pool.</summary>
 public static class ProjectItemsReader
 {
     // One example per labeled item: the newest annotator label wins over older ones and over the seed label.
     private const string LabeledSql = """
-        SELECT i.id, i.payload::text, coalesce(l.label, i.seed_label)
+        SELECT i.id, i.payload::text, coalesce(l.label, i.seed_label), l.label IS NULL
         FROM items i
         LEFT JOIN LATERAL (SELECT label FROM labels WHERE item_id = i.id ORDER BY id DESC LIMIT 1) l ON true
         WHERE i.project_id = @project AND i.is_labeled AND coalesce(l.label, i.seed_label) IS NOT NULL
         ORDER BY i.id
         """;
 
-    private const string UnlabeledSql = "SELECT id, payload::text, NULL FROM items WHERE project_id = @project AND NOT is_labeled ORDER BY id LIMIT @limit";
+    private const string UnlabeledSql = "SELECT id, payload::text, NULL, false FROM items WHERE project_id = @project AND NOT is_labeled ORDER BY id LIMIT @limit";
 
     /// <summary>Every labeled item of the project with its current label.</summary>
     public static Task<List<ItemRow>> ReadLabeledAsync(NpgsqlConnection connection, Guid projectId, CancellationToken cancellationToken) =>
@@ -40,7 +40,7 @@ public static class ProjectItemsReader
         var rows = new List<ItemRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new ItemRow(reader.GetInt64(0), ItemPayload.ToColumns(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2)));
+            rows.Add(new ItemRow(reader.GetInt64(0), ItemPayload.ToColumns(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetBoolean(3)));
         }
 
         return rows;

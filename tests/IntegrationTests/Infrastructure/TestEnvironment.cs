@@ -24,6 +24,8 @@ internal static class TestEnvironment
     public static string ServiceDll(string service) =>
         Path.Combine(RepoRoot, "services", service, "bin", Configuration, "net10.0", $"ActiveLabel.{service}.dll");
 
+    public static string AlpDll => Path.Combine(RepoRoot, "tools", "Alp", "bin", Configuration, "net10.0", "alp.dll");
+
     public static string AdminDll => Path.Combine(RepoRoot, "tools", "Admin", "bin", Configuration, "net10.0", "alp-admin.dll");
 
     private static string Required(string name) =>

@@ -51,6 +51,22 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
         RETURNING item_id
         """;
 
+    private const string Available = """
+        NOT i.is_labeled
+        AND NOT EXISTS (SELECT 1 FROM item_leases l WHERE l.item_id = i.id AND l.expires_at > now())
+        AND NOT EXISTS (SELECT 1 FROM item_skips k WHERE k.item_id = i.id AND k.annotator = @annotator)
+        """;
+
+    private const string SessionHasCandidates = $"""
+        SELECT EXISTS (
+            SELECT 1 FROM queries q JOIN items i ON i.id = q.item_id
+            WHERE q.project_id = @project
+              AND q.session_id = (SELECT max(session_id) FROM query_sessions WHERE project_id = @project)
+              AND {Available})
+        """;
+
+    private const string PoolHasCandidates = $"SELECT EXISTS (SELECT 1 FROM items i WHERE i.project_id = @project AND {Available})";
+
     private const string HeldByAnnotator = """
         SELECT item_id FROM item_leases
         WHERE project_id = @project AND annotator = @annotator AND expires_at > now()
@@ -75,19 +91,27 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
             return held[0];
         }
 
-        // A lost race (another annotator took the candidate's expired lease first) returns no row; try again.
-        for (var attempt = 0; attempt < 5; attempt++)
+        // A statement can lose a race: its snapshot predates a lease another annotator committed on the same item, so
+        // the insert's conflict check refuses it and no row comes back. Then the session is tried again; the
+        // unranked pool is only for when the session has nothing left for this annotator.
+        for (var attempt = 0; attempt < 10; attempt++)
         {
-            foreach (var sql in new[] { FromSession, FromPool })
+            if (await LeaseAsync(connection, FromSession, projectId, annotator, duration, cancellationToken) is { } fromSession)
             {
-                var leased = await ReadIdsAsync(connection, sql, projectId, annotator, duration, cancellationToken);
-                if (leased.Count == 1)
-                {
-                    return leased[0];
-                }
+                return fromSession;
             }
 
-            if (!await AnyCandidateLeftAsync(connection, projectId, annotator, cancellationToken))
+            if (await ExistsAsync(connection, SessionHasCandidates, projectId, annotator, cancellationToken))
+            {
+                continue;
+            }
+
+            if (await LeaseAsync(connection, FromPool, projectId, annotator, duration, cancellationToken) is { } fromPool)
+            {
+                return fromPool;
+            }
+
+            if (!await ExistsAsync(connection, PoolHasCandidates, projectId, annotator, cancellationToken))
             {
                 return null;
             }
@@ -96,13 +120,15 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
         return null;
     }
 
-    private static async Task<bool> AnyCandidateLeftAsync(NpgsqlConnection connection, Guid projectId, string annotator, CancellationToken cancellationToken)
+    private static async Task<long?> LeaseAsync(
+        NpgsqlConnection connection, string sql, Guid projectId, string annotator, TimeSpan duration, CancellationToken cancellationToken)
     {
-        const string sql = """
-            SELECT EXISTS (SELECT 1 FROM items i WHERE i.project_id = @project AND NOT i.is_labeled
-              AND NOT EXISTS (SELECT 1 FROM item_leases l WHERE l.item_id = i.id AND l.expires_at > now())
-              AND NOT EXISTS (SELECT 1 FROM item_skips k WHERE k.item_id = i.id AND k.annotator = @annotator))
-            """;
+        var leased = await ReadIdsAsync(connection, sql, projectId, annotator, duration, cancellationToken);
+        return leased.Count == 1 ? leased[0] : null;
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, string sql, Guid projectId, string annotator, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("annotator", annotator);

@@ -22,6 +22,8 @@ namespace ActiveLabel.Trainer.Features.Training;
 internal sealed class ProjectTrainer(
     NpgsqlDataSource dataSource, IServiceScopeFactory scopes, OutboxSignal outbox, IOptions<TrainerOptions> options, ILogger<ProjectTrainer> logger)
 {
+    private const int MinSeedsToEvaluateOn = 50;
+
     private static readonly Histogram<double> Duration = PlatformTelemetry.Meter.CreateHistogram<double>(
         "alp.training.duration", "ms", "Time to read, evaluate, train and store one model version.");
 
@@ -113,7 +115,8 @@ internal sealed class ProjectTrainer(
         var pool = snapshot.PoolSample.Count == 0 ? null : ItemTable.FromRows([.. snapshot.PoolSample.Select(r => r.Columns)], schema.AllColumns);
         var training = new TrainingOptions { Seed = 17 };
 
-        var metrics = Evaluate(projectId, schema, items, labels, training);
+        var seedRows = snapshot.Labeled.Select((r, i) => (r, i)).Where(p => p.r.IsSeed).Select(p => p.i).ToArray();
+        var metrics = Evaluate(projectId, schema, items, labels, seedRows, training);
         var model = ProjectModel.Train(schema, items, labels, training, pool);
         var version = await StoreAsync(projectId, snapshot, model, metrics, (int)clock.ElapsedMilliseconds, cancellationToken);
 
@@ -124,12 +127,20 @@ internal sealed class ProjectTrainer(
         return true;
     }
 
-    private ModelMetrics Evaluate(Guid projectId, FeatureSchema schema, ItemTable items, string[] labels, TrainingOptions training)
+    /// <summary>
+    /// Scores the model on the seed labels when there are enough of them (a random sample of the pool, unlike the
+    /// items active learning picked, which are the hardest and would understate it); otherwise on every label.
+    /// </summary>
+    private ModelMetrics Evaluate(Guid projectId, FeatureSchema schema, ItemTable items, string[] labels, int[] seedRows, TrainingOptions training)
     {
-        var method = items.RowCount < ModelEvaluator.CrossValidationBelow ? "cv-5" : "holdout-0.2";
+        var onSeeds = seedRows.Length >= MinSeedsToEvaluateOn && seedRows.Select(i => labels[i]).Distinct(StringComparer.Ordinal).Count() >= 2;
+        var method = onSeeds ? $"cv-5 scored on {seedRows.Length} seed labels"
+            : items.RowCount < ModelEvaluator.CrossValidationBelow ? "cv-5" : "holdout-0.2";
         try
         {
-            var result = ModelEvaluator.Evaluate(schema, items, labels, training, seed: 17);
+            var result = onSeeds
+                ? ModelEvaluator.CrossValidate(schema, items, labels, seedRows, training, folds: 5, seed: 17)
+                : ModelEvaluator.Evaluate(schema, items, labels, training, seed: 17);
             return new ModelMetrics(result.Accuracy, result.MacroF1, result.RocAuc, result.LogLoss, method);
         }
         catch (Exception ex) when (ex is ArgumentException or DataFormatException or InvalidOperationException)

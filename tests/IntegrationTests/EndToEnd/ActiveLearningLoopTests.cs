@@ -1,0 +1,113 @@
+using System.Text.Json;
+using ActiveLabel.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace ActiveLabel.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// The clickbait set imported with 100 seed labels, then 20 oracle annotators giving 500 labels through the API,
+/// with the four services as separate processes on the real servers.
+/// </summary>
+public sealed class ActiveLearningLoopTests(ActiveLearningLoopFixture loop) : IClassFixture<ActiveLearningLoopFixture>
+{
+    private const int N = ActiveLearningLoopFixture.RetrainEvery;
+
+    [Fact]
+    public void Import_should_store_every_headline_with_exactly_the_seed_labels_asked_for()
+    {
+        Assert.Contains("32,000 inserted", loop.ImportOutput, StringComparison.Ordinal);
+        Assert.Contains($"{ActiveLearningLoopFixture.SeedLabels} seed labels", loop.ImportOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_label_the_API_accepted_should_be_stored_exactly_once()
+    {
+        var summary = JsonDocument.Parse(loop.AnnotateSummaryJson).RootElement;
+        var accepted = summary.GetProperty("labelIds").EnumerateArray().Select(e => e.GetInt64()).ToHashSet();
+
+        await using var connection = await loop.Database.OpenConnectionAsync();
+        var stored = (await TestData.ReadColumnAsync(connection, $"SELECT id::text FROM labels WHERE project_id = '{loop.ProjectId}'")).Select(long.Parse).ToList();
+
+        Assert.Equal(ActiveLearningLoopFixture.Budget, summary.GetProperty("accepted").GetInt32());
+        Assert.Equal(0, summary.GetProperty("errors").GetInt32());
+        Assert.Equal(ActiveLearningLoopFixture.Budget, stored.Count);
+        Assert.True(accepted.SetEquals(stored), "The stored labels differ from the ones the API acknowledged.");
+    }
+
+    [Fact]
+    public async Task No_item_should_have_been_given_to_two_annotators()
+    {
+        var summary = JsonDocument.Parse(loop.AnnotateSummaryJson).RootElement;
+
+        Assert.Equal(0, summary.GetProperty("servedTwice").GetInt32());
+        Assert.Equal(0, summary.GetProperty("conflicts").GetInt32());
+        Assert.Equal(ActiveLearningLoopFixture.Budget, await loop.ScalarAsync("SELECT count(DISTINCT item_id) FROM labels WHERE project_id = @p"));
+    }
+
+    [Fact]
+    public async Task Every_label_should_be_in_the_latest_model_and_models_should_come_every_N_labels()
+    {
+        var versions = await ReadModelsAsync();
+        var labeled = await loop.ScalarAsync("SELECT count(*) FROM items WHERE project_id = @p AND is_labeled");
+
+        Assert.Equal(ActiveLearningLoopFixture.SeedLabels + ActiveLearningLoopFixture.Budget, labeled);
+        Assert.Equal(labeled, versions[^1].TrainedOn);
+        Assert.Equal(ActiveLearningLoopFixture.SeedLabels, versions[0].TrainedOn);
+        Assert.True(versions.Count >= 4, $"Expected a model every {N} labels (bursts coalesce), got {versions.Count} versions.");
+        // Every retrain but the final idle flush was triggered by at least N new labels.
+        for (var i = 1; i < versions.Count - 1; i++)
+        {
+            Assert.True(versions[i].TrainedOn - versions[i - 1].TrainedOn >= N, $"v{versions[i].Version} came after only {versions[i].TrainedOn - versions[i - 1].TrainedOn} labels.");
+        }
+    }
+
+    [Fact]
+    public async Task The_stored_AUC_history_should_rise()
+    {
+        var versions = await ReadModelsAsync();
+
+        Assert.All(versions, v => Assert.NotNull(v.Auc));
+        // Cross-validated on the labels themselves, which active learning picks among the hardest items, so the
+        // stored AUC understates the model; it must still end above where the seed labels started.
+        Assert.True(versions[^1].Auc > versions[0].Auc, $"AUC went from {versions[0].Auc:0.000} to {versions[^1].Auc:0.000}.");
+    }
+
+    [Fact]
+    public async Task Items_served_should_follow_the_ranking_of_the_current_session()
+    {
+        await using var connection = await loop.Database.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT query_session_id, count(*), max(query_rank) FROM labels WHERE project_id = @p AND query_session_id IS NOT NULL GROUP BY 1", connection);
+        command.Parameters.AddWithValue("p", loop.ProjectId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var fromSessions = 0L;
+        // Served from a session means taken from its top: at most the items labeled from it, plus what other
+        // annotators held at the time, plus items labeled meanwhile from an older session.
+        var slack = (ActiveLearningLoopFixture.Annotators * ActiveLearningLoopFixture.MaxLeasesPerAnnotator) + N;
+        while (await reader.ReadAsync())
+        {
+            var (session, served, deepest) = (reader.GetInt32(0), reader.GetInt64(1), reader.GetInt32(2));
+            fromSessions += served;
+            Assert.True(deepest <= served + slack, $"Session {session}: {served} items served, but one came from rank {deepest}.");
+        }
+
+        Assert.Equal(ActiveLearningLoopFixture.Budget, fromSessions);
+    }
+
+    private async Task<List<ModelRow>> ReadModelsAsync()
+    {
+        await using var connection = await loop.Database.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT version, trained_on_labels, (metrics->>'auc')::float8 FROM model_versions WHERE project_id = @p ORDER BY version", connection);
+        command.Parameters.AddWithValue("p", loop.ProjectId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<ModelRow>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new ModelRow(reader.GetInt32(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetDouble(2)));
+        }
+
+        return rows;
+    }
+
+    private sealed record ModelRow(int Version, int TrainedOn, double? Auc);
+}

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using ActiveLabel.IntegrationTests.Infrastructure;
+using ActiveLabel.Learning;
+using ActiveLabel.Persistence.Reading;
+using ActiveLabel.IntegrationTests.Scoring;
 using Npgsql;
 
 namespace ActiveLabel.IntegrationTests.EndToEnd;
@@ -92,6 +95,57 @@ public sealed class ActiveLearningLoopTests(ActiveLearningLoopFixture loop) : IC
         }
 
         Assert.Equal(ActiveLearningLoopFixture.Budget, fromSessions);
+    }
+
+    [Theory]
+    [InlineData(InteropClients.Node)]
+    [InlineData(InteropClients.Python)]
+    public async Task The_Scorer_should_answer_a_foreign_gRPC_client_with_the_latest_model(string client)
+    {
+        var pythonMessages = await InteropClients.GeneratePythonMessagesAsync();
+        try
+        {
+            var (latest, model, itemId, itemPayload) = await ReadLatestModelAndAnItemAsync();
+            const string Headline = "You Won't Believe What These 21 Cats Did Next";
+            var request = new { project_id = loop.ProjectId.ToString(), item_ids = new[] { itemId }, items = new[] { new { text = Headline } } };
+
+            var result = await InteropClients.PredictAsync(client, loop.GrpcAddress, pythonMessages, request, loop.AdminToken);
+
+            // The answer must be exactly what the newest stored model computes for the same item and text.
+            Assert.True(result.Ok, result.ToString());
+            Assert.Equal(latest, result.Response.GetProperty("model_version").GetInt32());
+            var predictions = result.Response.GetProperty("predictions").EnumerateArray().ToList();
+            var expected = new[] { model.PredictProba(itemPayload), model.PredictProba(Headline) };
+            Assert.Equal(2, predictions.Count);
+            for (var i = 0; i < 2; i++)
+            {
+                var actual = predictions[i].GetProperty("probabilities").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+                Assert.Equal(expected[i].Length, actual.Length);
+                for (var k = 0; k < actual.Length; k++)
+                {
+                    Assert.Equal(expected[i][k], actual[k], 6);
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(pythonMessages, recursive: true);
+        }
+    }
+
+    private async Task<(int Version, ProjectModel Model, long ItemId, Dictionary<string, string?> Payload)> ReadLatestModelAndAnItemAsync()
+    {
+        await using var connection = await loop.Database.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT m.version, m.model, i.id, i.payload::text
+            FROM model_versions m, LATERAL (SELECT id, payload FROM items WHERE project_id = @p AND NOT is_labeled ORDER BY id LIMIT 1) i
+            WHERE m.project_id = @p ORDER BY m.version DESC LIMIT 1
+            """, connection);
+        command.Parameters.AddWithValue("p", loop.ProjectId);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetInt32(0), ProjectModel.Deserialize(reader.GetFieldValue<byte[]>(1)), reader.GetInt64(2), ItemPayload.ToColumns(reader.GetString(3)));
     }
 
     private async Task<List<ModelRow>> ReadModelsAsync()

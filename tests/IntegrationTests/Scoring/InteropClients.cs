@@ -24,10 +24,15 @@ internal static class InteropClients
     /// <param name="timeoutMs">The call's deadline.</param>
     /// <param name="padBytes">Adds a raw item with this much text, to make the message large.</param>
     /// <param name="gzip">Compresses the request (Python only).</param>
+    public static Task<ClientResult> PredictAsync(
+        string client, ScorerFixture fixture, object request, string? token, double timeoutMs = 10_000, int padBytes = 0, bool gzip = false) =>
+        PredictAsync(client, fixture.GrpcAddress, fixture.PythonMessages, request, token, timeoutMs, padBytes, gzip);
+
+    /// <summary>Calls the Scorer at <paramref name="grpcAddress"/>; <paramref name="pythonMessages"/> is from <see cref="GeneratePythonMessagesAsync"/>.</summary>
     public static async Task<ClientResult> PredictAsync(
-        string client, ScorerFixture fixture, object request, string? token, double timeoutMs = 10_000, int padBytes = 0, bool gzip = false)
+        string client, Uri grpcAddress, string pythonMessages, object request, string? token, double timeoutMs = 10_000, int padBytes = 0, bool gzip = false)
     {
-        var address = $"{fixture.GrpcAddress.Host}:{fixture.GrpcAddress.Port}";
+        var address = $"{grpcAddress.Host}:{grpcAddress.Port}";
         List<string> arguments =
         [
             "--address", address, "--request", JsonSerializer.Serialize(request),
@@ -57,7 +62,7 @@ internal static class InteropClients
             }
 
             output = await ProcessRunner.RunAsync(
-                "/usr/bin/python3", [Path.Combine(InteropRoot, "python", "predict.py"), "--generated", fixture.PythonMessages, .. arguments]);
+                "/usr/bin/python3", [Path.Combine(InteropRoot, "python", "predict.py"), "--generated", pythonMessages, .. arguments]);
         }
 
         return new ClientResult(JsonDocument.Parse(output).RootElement.Clone());

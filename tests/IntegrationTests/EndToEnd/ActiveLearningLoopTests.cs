@@ -1,8 +1,8 @@
 using System.Text.Json;
 using ActiveLabel.IntegrationTests.Infrastructure;
+using ActiveLabel.IntegrationTests.Scoring;
 using ActiveLabel.Learning;
 using ActiveLabel.Persistence.Reading;
-using ActiveLabel.IntegrationTests.Scoring;
 using Npgsql;
 
 namespace ActiveLabel.IntegrationTests.EndToEnd;

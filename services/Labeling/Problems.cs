@@ -1,3 +1,6 @@
+using ActiveLabel.Persistence;
+using Microsoft.EntityFrameworkCore;
+
 namespace ActiveLabel.Labeling;
 
 /// <summary>Problem responses shared by the Labeling endpoints.</summary>
@@ -6,4 +9,15 @@ internal static class Problems
     /// <summary>Also the answer for non-members, who must learn nothing about the project.</summary>
     public static IResult ProjectNotFound(Guid projectId) =>
         Results.Problem($"No project {projectId}, or you are not a member of it.", statusCode: StatusCodes.Status404NotFound);
+
+    /// <summary>A 400 naming the project's labels when <paramref name="label"/> is not one of them; null when it is.</summary>
+    public static async Task<IResult?> LabelOutsideSetAsync(PlatformDbContext db, Guid projectId, string label, CancellationToken cancellationToken)
+    {
+        var labelSet = await db.ProjectLabels.Where(l => l.ProjectId == projectId).OrderBy(l => l.Position).Select(l => l.Name).ToListAsync(cancellationToken);
+        return labelSet.Contains(label)
+            ? null
+            : Results.ValidationProblem(
+                new Dictionary<string, string[]> { ["label"] = [$"'{label}' is not a label of this project. Use one of: {string.Join(", ", labelSet)}."] },
+                title: "The label is invalid.");
+    }
 }

@@ -125,11 +125,6 @@ internal sealed class SubmitItemsConsumerDefinition : ConsumerDefinition<SubmitI
     {
         // Transient faults (database restart, deadlock) are retried with backoff; commands that can never succeed go
         // to ingestion-submit-items_error at once.
-        endpointConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Exponential(6, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(400));
-            retry.Ignore<UnsupportedSchemaVersionException>();
-            retry.Ignore<InvalidSubmissionException>();
-        });
+        endpointConfigurator.UseTransientRetry(typeof(InvalidSubmissionException));
     }
 }

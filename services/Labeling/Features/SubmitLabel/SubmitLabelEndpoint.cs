@@ -40,12 +40,9 @@ internal static class SubmitLabelEndpoint
             return Results.Ok(replay);
         }
 
-        var labelSet = await db.ProjectLabels.Where(l => l.ProjectId == projectId).OrderBy(l => l.Position).Select(l => l.Name).ToListAsync(cancellationToken);
-        if (!labelSet.Contains(request.Label!))
+        if (await Problems.LabelOutsideSetAsync(db, projectId, request.Label!, cancellationToken) is { } outside)
         {
-            return Results.ValidationProblem(
-                new Dictionary<string, string[]> { ["label"] = [$"'{request.Label}' is not a label of this project. Use one of: {string.Join(", ", labelSet)}."] },
-                title: "The label is invalid.");
+            return outside;
         }
 
         if (!await db.Items.AnyAsync(i => i.Id == itemId && i.ProjectId == projectId, cancellationToken))

@@ -26,10 +26,5 @@ internal sealed class ModelTrainedConsumerDefinition : ConsumerDefinition<ModelT
 
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ModelTrainedConsumer> consumerConfigurator, IRegistrationContext context) =>
-        endpointConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Exponential(6, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(400));
-            retry.Ignore<UnsupportedSchemaVersionException>();
-            retry.Ignore<ActiveLabel.Learning.ModelFormatException>();
-        });
+        endpointConfigurator.UseTransientRetry(typeof(ActiveLabel.Learning.ModelFormatException));
 }

@@ -8,8 +8,8 @@ using Microsoft.EntityFrameworkCore;
 namespace ActiveLabel.Trainer.Features.ObserveLabels;
 
 /// <summary>
-/// Counts the labels each project received (the retrain trigger's counter) and asks for a training check.
-/// Idempotent: the label id is the inbox key, so a redelivered event changes nothing.
+/// Asks for a training check of the label's project, and records the event in training_state (what the bus delivered,
+/// for monitoring). Idempotent: the label id is the inbox key, so a redelivered event changes nothing.
 /// </summary>
 internal sealed class LabelAddedConsumer(PlatformDbContext db, TrainingQueue training, ILogger<LabelAddedConsumer> logger) : IConsumer<LabelAdded>
 {
@@ -55,12 +55,6 @@ internal sealed class LabelAddedConsumerDefinition : ConsumerDefinition<LabelAdd
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<LabelAddedConsumer> consumerConfigurator, IRegistrationContext context)
     {
-        // Transient faults (database restart, deadlock) are retried with backoff; after that, and at once for
-        // messages that can never succeed, MassTransit parks the message in trainer-label-added_error.
-        endpointConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Exponential(6, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(400));
-            retry.Ignore<UnsupportedSchemaVersionException>();
-        });
+        endpointConfigurator.UseTransientRetry();
     }
 }

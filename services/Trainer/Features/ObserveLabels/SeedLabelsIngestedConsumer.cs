@@ -27,9 +27,5 @@ internal sealed class SeedLabelsIngestedConsumerDefinition : ConsumerDefinition<
 
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<SeedLabelsIngestedConsumer> consumerConfigurator, IRegistrationContext context) =>
-        endpointConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Interval(3, TimeSpan.FromSeconds(1));
-            retry.Ignore<UnsupportedSchemaVersionException>();
-        });
+        endpointConfigurator.UseTransientRetry();
 }

@@ -80,6 +80,28 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void Should_score_only_the_chosen_rows_when_cross_validating_on_a_sample()
+    {
+        var lines = File.ReadAllLines(Path.Combine(TestData.DatasetsFolder, "wine-quality", "wine.csv")).Where(l => l.Length > 0).Select(l => l.Split(',')).ToArray();
+        var columns = Enumerable.Range(1, 13).Select(i => $"c{i}").ToArray();
+        var table = new ItemTable(columns.Select((c, j) => (c, j)).ToDictionary(p => p.c, p => (IReadOnlyList<string?>)[.. lines.Select(l => l[p.j])]));
+        var labels = lines.Select(l => l[13]).ToArray();
+        var sample = Enumerable.Range(0, labels.Length).Where(i => i % 3 == 0).ToArray();
+
+        var result = ModelEvaluator.CrossValidate(FeatureSchema.Numeric(columns), table, labels, sample);
+
+        Assert.Equal(sample.Length, result.Count);
+        Assert.Equal(sample.Length, result.ConfusionMatrix.Sum(row => row.Sum()));
+        // Each class's row of the confusion matrix counts exactly the sampled items of that class.
+        for (var c = 0; c < result.Classes.Count; c++)
+        {
+            Assert.Equal(sample.Count(i => labels[i] == result.Classes[c]), result.ConfusionMatrix[c].Sum());
+        }
+
+        Assert.True(result.Accuracy > 0.9, $"accuracy {result.Accuracy}");
+    }
+
+    [Fact]
     public void Should_hold_out_a_stratified_fifth_of_a_large_labeled_set()
     {
         var (texts, labels) = TestData.Clickbait;

@@ -93,6 +93,15 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public string RecentOutput() => string.Join('\n', _output);
 
+    /// <summary>Sends SIGTERM, as Kubernetes and scripts/down do, and returns the exit code once the process ended.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

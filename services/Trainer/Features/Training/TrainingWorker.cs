@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using ActiveLabel.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -18,16 +20,18 @@ internal sealed class TrainingWorker(
     {
         try
         {
-            await foreach (var projectId in queue.ReadAllAsync(stoppingToken))
+            await foreach (var request in queue.ReadAllAsync(stoppingToken))
             {
+                using var activity = request.Cause == default ? null
+                    : PlatformTelemetry.ActivitySource.StartActivity("training check", ActivityKind.Internal, request.Cause);
                 try
                 {
-                    await trainer.TrainWhileDueAsync(projectId, stoppingToken);
+                    await trainer.TrainWhileDueAsync(request.ProjectId, stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // The sweep retries; one project's failure must not stop training for the others.
-                    logger.LogError(ex, "Training check of project {ProjectId} failed", projectId);
+                    logger.LogError(ex, "Training check of project {ProjectId} failed", request.ProjectId);
                 }
             }
         }

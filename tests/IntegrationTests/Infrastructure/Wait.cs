@@ -5,6 +5,8 @@ namespace ActiveLabel.IntegrationTests.Infrastructure;
 /// <summary>Waits on a condition with a deadline; never a fixed sleep.</summary>
 internal static class Wait
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
     public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();
@@ -23,7 +25,7 @@ internal static class Wait
                 last = ex;
             }
 
-            await Task.Delay(100);
+            await Task.Delay(PollInterval);
         }
 
         throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0}s waiting for {what}." + (last is null ? "" : " Last error: " + last.Message), last);

@@ -1,7 +1,9 @@
 using ActiveLabel.Labeling.Features.ChangeLabel;
+using ActiveLabel.Labeling.Features.Dashboard;
 using ActiveLabel.Labeling.Features.Export;
 using ActiveLabel.Labeling.Features.ModelGuess;
 using ActiveLabel.Labeling.Features.NextItem;
+using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.Labeling.Features.Skip;
 using ActiveLabel.Labeling.Features.Status;
 using ActiveLabel.Labeling.Features.SubmitLabel;
@@ -18,11 +20,15 @@ internal static class LabelingService
         builder.Services.AddOptions<LeaseOptions>().BindConfiguration(LeaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ItemLeaser>();
         builder.AddModelGuess();
+        builder.AddRateLimits();
+        builder.AddDashboard();
         return builder;
     }
 
     public static WebApplication MapLabeling(this WebApplication app)
     {
+        // After authentication (UseServiceDefaults), so the per-user limits see the user.
+        app.UseRateLimiter();
         app.MapNextItem();
         app.MapSubmitLabel();
         app.MapSkip();
@@ -30,6 +36,8 @@ internal static class LabelingService
         app.MapExport();
         app.MapStatus();
         app.MapModelGuess();
+        app.MapDashboard();
+        app.MapBaseline();
         return app;
     }
 }

@@ -47,3 +47,14 @@ internal sealed class TrainingStateConfiguration : IEntityTypeConfiguration<Trai
         builder.HasOne<Project>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class SimulationBaselineConfiguration : IEntityTypeConfiguration<SimulationBaseline>
+{
+    public void Configure(EntityTypeBuilder<SimulationBaseline> builder)
+    {
+        builder.HasKey(b => b.ProjectId);
+        builder.Property(b => b.Source).HasMaxLength(500);
+        builder.Property(b => b.Points).HasColumnType("jsonb");
+        builder.HasOne<Project>().WithOne().HasForeignKey<SimulationBaseline>(b => b.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -12,3 +12,7 @@ public sealed class Initial() : SqlMigration("0001_initial");
 [DbContext(typeof(PlatformDbContext))]
 [Migration("0002_item_skips")]
 public sealed class ItemSkips() : SqlMigration("0002_item_skips");
+
+[DbContext(typeof(PlatformDbContext))]
+[Migration("0003_simulation_baselines")]
+public sealed class SimulationBaselines() : SqlMigration("0003_simulation_baselines");

@@ -1,3 +1,4 @@
+using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.Persistence;
 using ActiveLabel.Persistence.Entities;
 using ActiveLabel.ServiceDefaults.Security;
@@ -14,7 +15,7 @@ internal static class ChangeLabelEndpoint
 {
     public static IEndpointRouteBuilder MapChangeLabel(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/api/projects/{projectId:guid}/labels/{labelId:long}", ChangeAsync).RequireAuthorization(Policies.Annotate);
+        app.MapPut("/api/projects/{projectId:guid}/labels/{labelId:long}", ChangeAsync).RequireAuthorization(Policies.Annotate).RequireRateLimiting(RateLimits.PerUser);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using ActiveLabel.Labeling.Features.RateLimiting;
 using System.Text.Json;
 using ActiveLabel.Persistence;
 using ActiveLabel.ServiceDefaults.Security;
@@ -11,7 +12,7 @@ internal static class NextItemEndpoint
 {
     public static IEndpointRouteBuilder MapNextItem(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/projects/{projectId:guid}/next", NextAsync).RequireAuthorization(Policies.Annotate);
+        app.MapPost("/api/projects/{projectId:guid}/next", NextAsync).RequireAuthorization(Policies.Annotate).RequireRateLimiting(RateLimits.PerUser);
         app.MapDelete("/api/projects/{projectId:guid}/items/{itemId:long}/lease", ReleaseAsync).RequireAuthorization(Policies.Annotate);
         return app;
     }

@@ -1,3 +1,4 @@
+using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.Persistence;
 using ActiveLabel.ServiceDefaults.Security;
 using Microsoft.EntityFrameworkCore;
@@ -12,7 +13,7 @@ internal static class SkipEndpoint
 {
     public static IEndpointRouteBuilder MapSkip(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/projects/{projectId:guid}/items/{itemId:long}/skip", SkipAsync).RequireAuthorization(Policies.Annotate);
+        app.MapPost("/api/projects/{projectId:guid}/items/{itemId:long}/skip", SkipAsync).RequireAuthorization(Policies.Annotate).RequireRateLimiting(RateLimits.PerUser);
         return app;
     }
 

@@ -1,4 +1,5 @@
 using ActiveLabel.Contracts;
+using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.Persistence;
 using ActiveLabel.Persistence.Entities;
 using ActiveLabel.ServiceDefaults.Messaging;
@@ -16,7 +17,7 @@ internal static class SubmitLabelEndpoint
 {
     public static IEndpointRouteBuilder MapSubmitLabel(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/projects/{projectId:guid}/items/{itemId:long}/labels", SubmitAsync).RequireAuthorization(Policies.Annotate);
+        app.MapPost("/api/projects/{projectId:guid}/items/{itemId:long}/labels", SubmitAsync).RequireAuthorization(Policies.Annotate).RequireRateLimiting(RateLimits.PerUser);
         return app;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using ActiveLabel.IntegrationTests.Infrastructure;
 using ActiveLabel.IntegrationTests.Scoring;
 using ActiveLabel.Learning;
 using Npgsql;
@@ -76,6 +77,37 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         Assert.Equal("datasets/clickbait", baseline.GetProperty("source").GetString());
         Assert.Equal([100, 200], baseline.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("labels").GetInt32()));
         Assert.Equal(JsonValueKind.Null, baseline.GetProperty("points")[1].GetProperty("auc").ValueKind);
+    }
+
+    [Fact]
+    public async Task Alp_project_baseline_should_store_the_random_curve_alp_simulate_wrote()
+    {
+        var (project, _) = await fixture.ArrangeProjectAsync(["a"]);
+        var folder = Directory.CreateTempSubdirectory("alp-baseline-");
+        try
+        {
+            await ProcessRunner.RunAsync("dotnet", [
+                TestEnvironment.AlpDll, "simulate", Path.Combine(TestEnvironment.RepoRoot, "datasets", "youtube-spam"), "--text", "CONTENT", "--label", "label",
+                "--strategy", "entropy", "--batch", "20", "--budget", "80", "--repeats", "1", "--out", folder.FullName]);
+
+            var output = await ProcessRunner.RunAsync("dotnet", [
+                TestEnvironment.AlpDll, "project", "baseline", "--project", project.ToString(), "--from", folder.FullName,
+                "--token", fixture.Admin, "--labeling-url", fixture.Labeling.BaseAddress.ToString()]);
+            var dashboard = await fixture.DashboardAsync(project, fixture.Alice);
+
+            using var curves = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder.FullName, "curves.json")));
+            var random = curves.RootElement.GetProperty("strategies").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "random");
+            var expected = random.GetProperty("points").EnumerateArray().Select(p => (p.GetProperty("labels").GetInt32(), p.GetProperty("accuracyMean").GetDouble())).ToList();
+            var stored = dashboard.GetProperty("baseline").GetProperty("points").EnumerateArray().Select(p => (p.GetProperty("labels").GetInt32(), p.GetProperty("accuracy").GetDouble())).ToList();
+            Assert.True(expected.Count >= 2, $"{expected.Count} points");
+            Assert.Equal(expected, stored);
+            Assert.Contains($"stored {expected.Count} points", output, StringComparison.Ordinal);
+            Assert.Contains("youtube-spam", dashboard.GetProperty("baseline").GetProperty("source").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     [Fact]

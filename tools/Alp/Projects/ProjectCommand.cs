@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Text.Json;
+using ActiveLabel.Alp.Baseline;
 using ActiveLabel.Alp.Platform;
 
 namespace ActiveLabel.Alp.Projects;
 
-/// <summary>alp project create | list: projects on the Ingestion service.</summary>
+/// <summary>alp project create | list: projects on the Ingestion service; alp project baseline: a simulated baseline for the dashboard.</summary>
 internal static class ProjectCommand
 {
-    public static Command Create() => new("project", "Create and list labeling projects.") { CreateCommand(), ListCommand() };
+    public static Command Create() => new("project", "Create and list labeling projects; store a simulated baseline.") { CreateCommand(), ListCommand(), BaselineCommand.Create() };
 
     private static Command CreateCommand()
     {

@@ -58,6 +58,8 @@ ensure_test_tools() {
   /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1 || missing+=(python3-grpcio python3-protobuf)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  # The browser tests drive Debian's chromium through Playwright (Playwright's own browser download is not reachable).
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   local node_dir="$REPO_ROOT/tests/interop/node"
   # npm writes node_modules/.package-lock.json on every install: newer than the lock file means up to date.

@@ -3,10 +3,14 @@ using ActiveLabel.Labeling.Features.Dashboard;
 using ActiveLabel.Labeling.Features.Export;
 using ActiveLabel.Labeling.Features.ModelGuess;
 using ActiveLabel.Labeling.Features.NextItem;
+using ActiveLabel.Labeling.Features.Projects;
 using ActiveLabel.Labeling.Features.RateLimiting;
+using ActiveLabel.Labeling.Features.Review;
+using ActiveLabel.Labeling.Features.Session;
 using ActiveLabel.Labeling.Features.Skip;
 using ActiveLabel.Labeling.Features.Status;
 using ActiveLabel.Labeling.Features.SubmitLabel;
+using ActiveLabel.Labeling.Features.WebApp;
 using ActiveLabel.ServiceDefaults.Messaging;
 
 namespace ActiveLabel.Labeling;
@@ -22,6 +26,7 @@ internal static class LabelingService
         builder.AddModelGuess();
         builder.AddRateLimits();
         builder.AddDashboard();
+        builder.Services.AddTransient<IStartupFilter, WebAppStaticFiles>();
         return builder;
     }
 
@@ -38,6 +43,9 @@ internal static class LabelingService
         app.MapModelGuess();
         app.MapDashboard();
         app.MapBaseline();
+        app.MapSession();
+        app.MapProjectReads();
+        app.MapReview();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ActiveLabel.Persistence.Accounts;
 using ActiveLabel.Persistence.Entities;
 using Microsoft.EntityFrameworkCore;
 
@@ -42,7 +43,47 @@ internal static class UserCommands
             return 0;
         });
 
-        return new Command("users", "Manage users.") { create };
+        return new Command("users", "Manage users.") { create, SetPassword() };
+    }
+
+    /// <summary>
+    /// The password for web sign-in. Read from stdin, never from an argument, so it stays out of shell history and
+    /// the process list.
+    /// </summary>
+    private static Command SetPassword()
+    {
+        var id = new Option<string>("--id") { Description = "The user whose password to set.", Required = true };
+        var fromStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of stdin (required).", Required = true };
+        var command = new Command("set-password", $"Set a user's web sign-in password (at least {PasswordHasher.MinimumLength} characters).") { id, fromStdin };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var userId = parse.GetRequiredValue(id);
+            if (!parse.GetValue(fromStdin))
+            {
+                Console.Error.WriteLine("Pass --password-stdin and write the password to stdin, e.g. `read -rs P && printf '%s\\n' \"$P\" | alp-admin users set-password --id alice --password-stdin`.");
+                return 2;
+            }
+
+            var password = (await Console.In.ReadLineAsync(cancellationToken))?.TrimEnd('\r');
+            if (PasswordHasher.Validate(password) is { } problem)
+            {
+                Console.Error.WriteLine(problem);
+                return 2;
+            }
+
+            await using var db = AdminDatabase.Open();
+            var updated = await db.Users.Where(u => u.Id == userId)
+                .ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, PasswordHasher.Hash(password!)), cancellationToken);
+            if (updated == 0)
+            {
+                Console.Error.WriteLine($"No user '{userId}'. Create it with `alp-admin users create --id {userId} --role ...`.");
+                return 1;
+            }
+
+            Console.WriteLine($"Set the password of '{userId}'.");
+            return 0;
+        });
+        return command;
     }
 }
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using ActiveLabel.Persistence.Accounts;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -9,8 +10,9 @@ using Npgsql;
 namespace ActiveLabel.ServiceDefaults.Security;
 
 /// <summary>
-/// Authenticates <c>Authorization: Bearer alp_…</c> against the api_tokens table on every request: no cache, so a
-/// revoked token stops working at once. The lookup is one indexed read.
+/// Authenticates <c>Authorization: Bearer alp_…</c>, or the web app's <see cref="SessionCookie"/> when no Authorization
+/// header is present, against the api_tokens table on every request: no cache, so a revoked token stops working at
+/// once. The lookup is one indexed read.
 /// </summary>
 internal sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, NpgsqlDataSource dataSource)
@@ -21,12 +23,28 @@ internal sealed class ApiTokenAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        string token;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = header["Bearer ".Length..].Trim();
+        }
+        else if (header.Length == 0 && Request.Cookies.TryGetValue(SessionCookie.Name, out var cookie) && cookie.Length > 0)
+        {
+            // Browsers attach cookies to cross-site requests too, so a cookie alone never authorises a change: the
+            // page must also send the session's CSRF token, which another site cannot read. Bearer tokens are never
+            // sent implicitly, so they need no such proof.
+            token = cookie;
+            if (!HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method) && !HttpMethods.IsOptions(Request.Method)
+                && !SessionCookie.IsValidCsrfToken(token, Request.Headers[SessionCookie.CsrfHeader].ToString() is { Length: > 0 } csrf ? csrf : null))
+            {
+                return AuthenticateResult.Fail($"A request authenticated by the session cookie must send the session's {SessionCookie.CsrfHeader} header.");
+            }
+        }
+        else
         {
             return AuthenticateResult.NoResult();
         }
 
-        var token = header["Bearer ".Length..].Trim();
         const string sql = """
             SELECT u.id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = @hash AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL

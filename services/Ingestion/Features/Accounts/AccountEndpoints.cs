@@ -15,6 +15,7 @@ internal static class AccountEndpoints
         users.MapPut("/{userId}", PutUserAsync);
         users.MapPost("/{userId}/tokens", CreateTokenAsync);
         users.MapDelete("/{userId}/tokens", RevokeTokensAsync);
+        users.MapPut("/{userId}/password", SetPasswordAsync);
         return app;
     }
 
@@ -77,10 +78,25 @@ internal static class AccountEndpoints
         return Results.Ok(new { Revoked = revoked });
     }
 
+    /// <summary>Sets the web sign-in password; existing sessions stay valid (revoke the tokens to end them).</summary>
+    private static async Task<IResult> SetPasswordAsync(string userId, SetPasswordRequest request, PlatformDbContext db, CancellationToken cancellationToken)
+    {
+        if (PasswordHasher.Validate(request.Password) is { } problem)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["password"] = [problem] });
+        }
+
+        var updated = await db.Users.Where(u => u.Id == userId)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, PasswordHasher.Hash(request.Password!)), cancellationToken);
+        return updated == 1 ? Results.NoContent() : Results.Problem($"No user '{userId}'.", statusCode: StatusCodes.Status404NotFound);
+    }
+
     private static bool IsValidUserId(string id) =>
         id.Length is > 0 and <= 100 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     private sealed record PutUserRequest(string? Role, string? DisplayName);
 
     private sealed record CreateTokenRequest(string? Name, int? ExpiresInDays);
+
+    private sealed record SetPasswordRequest(string? Password);
 }

@@ -35,8 +35,8 @@ internal static class ModelGuessEndpoint
             return Problems.ProjectNotFound(projectId);
         }
 
-        // Authentication accepted this header, so it is "Bearer <token>".
-        var token = http.Request.Headers.Authorization.ToString()["Bearer ".Length..].Trim();
+        // Authentication accepted this token (Bearer header or the web app's session cookie).
+        var token = SessionCookie.PresentedToken(http.Request) ?? throw new InvalidOperationException("An authenticated request carries a token.");
         var request = new PredictRequest { ProjectId = projectId.ToString(), ItemIds = { itemId } };
         try
         {

@@ -17,7 +17,8 @@ internal static class StatusEndpoint
                (SELECT count(*) FROM labels WHERE project_id = @project),
                (SELECT count(*) FROM item_leases WHERE project_id = @project AND expires_at > now()),
                (SELECT count(*) FROM labels l WHERE l.project_id = @project AND l.id > coalesce(
-                   (SELECT last_label_id FROM model_versions WHERE project_id = @project ORDER BY version DESC LIMIT 1), 0))
+                   (SELECT last_label_id FROM model_versions WHERE project_id = @project ORDER BY version DESC LIMIT 1), 0)),
+               (SELECT count(*) FROM labels WHERE project_id = @project AND annotator = @annotator)
         FROM items WHERE project_id = @project
         """;
 
@@ -37,10 +38,12 @@ internal static class StatusEndpoint
         var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == projectId, cancellationToken);
         await using var command = dataSource.CreateCommand(CountsSql);
         command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("annotator", http.User.UserId());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var counts = new ItemCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(0) - reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
         var sinceLastModel = reader.GetInt64(5);
+        var yourLabels = reader.GetInt64(6);
 
         var models = await db.ModelVersions.AsNoTracking().Where(m => m.ProjectId == projectId).OrderBy(m => m.Version)
             .Select(m => new { m.Version, m.TrainedOnLabels, m.Metrics, m.TrainingDurationMs, m.CreatedAt }).ToListAsync(cancellationToken);
@@ -53,11 +56,14 @@ internal static class StatusEndpoint
             counts,
             [.. models.Select(m => new ModelStatus(m.Version, m.TrainedOnLabels, JsonSerializer.Deserialize<JsonElement>(m.Metrics), m.TrainingDurationMs, m.CreatedAt))],
             session,
-            new RetrainStatus(project.RetrainEvery, sinceLastModel)));
+            new RetrainStatus(project.RetrainEvery, sinceLastModel),
+            yourLabels));
     }
 }
 
-internal sealed record ProjectStatus(Guid ProjectId, string Name, ItemCounts Items, IReadOnlyList<ModelStatus> Models, SessionStatus? CurrentSession, RetrainStatus Retrain);
+/// <summary>A project's status; <see cref="YourLabels"/> counts the caller's own labels.</summary>
+internal sealed record ProjectStatus(
+    Guid ProjectId, string Name, ItemCounts Items, IReadOnlyList<ModelStatus> Models, SessionStatus? CurrentSession, RetrainStatus Retrain, long YourLabels);
 
 internal sealed record ItemCounts(long Total, long Labeled, long Unlabeled, long SeedLabels, long AnnotatorLabels, long Leased);
 

@@ -168,7 +168,7 @@ function render(d) {
 
   const s = d.stopping;
   fillList($("stopping"), s.lastKappa === null || s.lastKappa === undefined
-    ? [["signal", "needs two model versions"]]
+    ? [["signal", (s.newestVersion || 0) < 2 ? "needs two model versions" : s.stopSetItems === 0 ? "no unlabeled items left to compare on" : "the models could not be compared (see the Labeling log)"]]
     : [
       ["models compared", s.pairs.map((p) => `v${p.from}→v${p.to}`).join(", ")],
       ["agreement (last pair)", pct(s.lastPercentAgreement)],

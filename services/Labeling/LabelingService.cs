@@ -33,7 +33,7 @@ internal static class LabelingService
     public static WebApplication MapLabeling(this WebApplication app)
     {
         // After authentication (UseServiceDefaults), so the per-user limits see the user.
-        app.UseRateLimiter();
+        app.UseRateLimits();
         app.MapNextItem();
         app.MapSubmitLabel();
         app.MapSkip();

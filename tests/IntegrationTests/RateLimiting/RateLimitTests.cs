@@ -5,7 +5,7 @@ using ActiveLabel.IntegrationTests.Infrastructure;
 
 namespace ActiveLabel.IntegrationTests.RateLimiting;
 
-/// <summary>Labeling with a small per-user bucket (5 requests, then 1 per second, no queue), so a burst trips it.</summary>
+/// <summary>Labeling with a small per-user bucket (5 requests, then 1 per second, no queue) and 3 sign-ins per 10 minutes, so a burst trips them.</summary>
 public sealed class RateLimitFixture : IAsyncLifetime
 {
     internal TestDatabase Database { get; private set; } = null!;
@@ -37,6 +37,8 @@ public sealed class RateLimitFixture : IAsyncLifetime
             ["RateLimits__PerUser__Burst"] = "5",
             ["RateLimits__PerUser__PerSecond"] = "1",
             ["RateLimits__PerUser__QueueLimit"] = "0",
+            ["RateLimits__Login__PermitLimit"] = "3",
+            ["RateLimits__Login__WindowSeconds"] = "600",
         });
     }
 
@@ -53,6 +55,9 @@ public sealed class RateLimitFixture : IAsyncLifetime
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await Labeling.Http.SendAsync(request);
     }
+
+    internal Task<HttpResponseMessage> SignInAsync(string userId) =>
+        Labeling.Http.PostAsync(new Uri("/api/session", UriKind.Relative), System.Net.Http.Json.JsonContent.Create(new { userId, password = "not the password" }));
 }
 
 public sealed class RateLimitTests(RateLimitFixture fixture) : IClassFixture<RateLimitFixture>
@@ -91,5 +96,33 @@ public sealed class RateLimitTests(RateLimitFixture fixture) : IClassFixture<Rat
         }
 
         Assert.Equal(HttpStatusCode.OK, bob.StatusCode);
+    }
+
+    [Fact]
+    public async Task Sign_in_attempts_above_the_limit_should_get_429_for_that_user_while_another_user_may_still_try()
+    {
+        var attempts = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await fixture.SignInAsync("carol");
+            attempts.Add(response.StatusCode);
+        }
+
+        using var differentCase = await fixture.SignInAsync("CAROL");
+        using var dave = await fixture.SignInAsync("dave");
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], attempts);
+        Assert.Equal(HttpStatusCode.TooManyRequests, differentCase.StatusCode);
+        Assert.True(int.Parse(differentCase.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) > 60);
+        Assert.Equal(HttpStatusCode.Unauthorized, dave.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_sign_in_body_over_16_KiB_should_be_refused_with_413_before_it_is_read()
+    {
+        using var response = await fixture.Labeling.Http.PostAsync(
+            new Uri("/api/session", UriKind.Relative), System.Net.Http.Json.JsonContent.Create(new { userId = "erin", password = new string('x', 20_000) }));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Threading.RateLimiting;
 using ActiveLabel.ServiceDefaults.Security;
 using Microsoft.AspNetCore.RateLimiting;
@@ -16,8 +17,13 @@ internal static class RateLimits
     /// <summary>Label traffic (next, submit, change, skip): a token bucket per authenticated user, per remote IP otherwise.</summary>
     public const string PerUser = "per-user";
 
-    /// <summary>Logins: a fixed window per remote IP, since the user is not known before the login succeeds.</summary>
+    /// <summary>Sign-ins: a fixed window per remote IP and user id named in the request (see <see cref="SignInUser"/>).</summary>
     public const string Login = "login";
+
+    private const string SignInUserKey = "alp.rate-limit.sign-in-user";
+
+    /// <summary>Sign-in bodies are a user id and a password; anything larger is not read here (the endpoint refuses it).</summary>
+    private const int MaxSignInBodyBytes = 16 * 1024;
 
     public static WebApplicationBuilder AddRateLimits(this WebApplicationBuilder builder)
     {
@@ -35,7 +41,7 @@ internal static class RateLimits
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                 AutoReplenishment = true,
             }));
-            limiter.AddPolicy(Login, http => RateLimitPartition.GetFixedWindowLimiter("ip:" + RemoteIp(http), _ => new FixedWindowRateLimiterOptions
+            limiter.AddPolicy(Login, http => RateLimitPartition.GetFixedWindowLimiter($"ip:{RemoteIp(http)}|user:{http.Items[SignInUserKey] as string}", _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = limits.Login.PermitLimit,
                 Window = TimeSpan.FromSeconds(limits.Login.WindowSeconds),
@@ -47,8 +53,75 @@ internal static class RateLimits
         return builder;
     }
 
+    /// <summary>
+    /// Rate limiting, with the user id of a sign-in read ahead of the limiter: its partitioner is synchronous and the
+    /// user id is in the JSON body, so this reads (and rewinds) the body of requests to endpoints under <see cref="Login"/>.
+    /// Call after authentication, before the endpoints.
+    /// </summary>
+    public static WebApplication UseRateLimits(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            if (http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == Login)
+            {
+                if (await SignInUser(http.Request) is not { } user)
+                {
+                    await Results.Problem($"A sign-in body is at most {MaxSignInBodyBytes} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge).ExecuteAsync(http);
+                    return;
+                }
+
+                http.Items[SignInUserKey] = user;
+            }
+
+            await next(http);
+        });
+        app.UseRateLimiter();
+        return app;
+    }
+
+    /// <summary>
+    /// The <c>userId</c> of a JSON sign-in body, upper-cased (so changing case does not buy attempts); empty when there
+    /// is none to read; null when the body is over <see cref="MaxSignInBodyBytes"/>.
+    /// </summary>
+    private static async Task<string?> SignInUser(HttpRequest request)
+    {
+        if (request.ContentLength > MaxSignInBodyBytes)
+        {
+            return null;
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            return string.Empty;
+        }
+
+        // Clients may stream the body without a length: the buffer's limit bounds what is read.
+        request.EnableBuffering(MaxSignInBodyBytes, MaxSignInBodyBytes);
+        var userId = string.Empty;
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+            if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("userId", out var user) && user.ValueKind == JsonValueKind.String)
+            {
+                userId = user.GetString()!.ToUpperInvariant();
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the endpoint answers 400; the attempt still counts against the IP's empty-user partition.
+        }
+        catch (IOException)
+        {
+            // Over the buffer's limit.
+            return null;
+        }
+
+        request.Body.Position = 0;
+        return userId;
+    }
+
     // A partition per user, so one busy annotator (or a runaway script) cannot slow the others down; the load the
-    // platform is sized for (1,000 labels/s from 200 annotators) is 5 requests/s per user, well inside the default.
+    // platform is sized for (1,000 labels/s from 200 annotators) is 10 requests/s per user (next and label), half the default.
     private static string PartitionKey(HttpContext http) =>
         http.User.Identity?.IsAuthenticated == true ? "user:" + http.User.UserId() : "ip:" + RemoteIp(http);
 

@@ -1,3 +1,4 @@
+using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.Persistence;
 using ActiveLabel.Persistence.Accounts;
 using ActiveLabel.Persistence.Entities;
@@ -17,7 +18,7 @@ internal static class SessionEndpoints
     {
         // Anonymous by necessity: this is where a browser gets its credentials. The JSON body requirement also means
         // a cross-site HTML form cannot post here (it cannot send application/json).
-        app.MapPost("/api/session", SignInAsync).AllowAnonymous();
+        app.MapPost("/api/session", SignInAsync).AllowAnonymous().RequireRateLimiting(RateLimits.Login);
         app.MapGet("/api/session", Current);
         app.MapDelete("/api/session", SignOutAsync);
         return app;

@@ -19,6 +19,7 @@ public sealed class WebAppFixture : IAsyncLifetime
 {
     public const string Password = "correct horse battery staple";
     public const int RetrainEvery = 10;
+    private const string Chromium = "/usr/bin/chromium";
 
     private static readonly string[] Services = ["Ingestion", "Labeling", "Trainer", "QuerySampler"];
     private readonly Dictionary<string, ServiceProcess> _services = [];
@@ -49,6 +50,12 @@ public sealed class WebAppFixture : IAsyncLifetime
         var environment = new Dictionary<string, string>
         {
             ["Trainer__SweepSeconds"] = "1",
+            // The last labels of a test reach a model soon after the annotator stops, as after a pause in real use.
+            ["Trainer__IdleFlushSeconds"] = "5",
+            // Every test signs in from 127.0.0.1, often as the same user; the sign-in limit is not what they test.
+            ["RateLimits__Login__PermitLimit"] = "1000",
+            // The whole suite shares two cores with chromium; a guess must not time out because a test is slow.
+            ["Scorer__Deadline"] = "00:00:10",
             ["Scorer__Address"] = grpc,
         };
         var started = await Task.WhenAll(Services.Select(s => ServiceProcess.StartAsync(
@@ -62,11 +69,19 @@ public sealed class WebAppFixture : IAsyncLifetime
         }
 
         Truth = ReadClickbait();
+        // Conditions, not sleeps: every expectation waits up to this long (the suite runs test assemblies in parallel).
+        Assertions.SetDefaultExpectTimeout(30_000);
+        if (!File.Exists(Chromium))
+        {
+            throw new FileNotFoundException($"The browser tests drive Debian's chromium at {Chromium}: run scripts/test (it installs it) or apt-get install -y chromium.", Chromium);
+        }
+
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             // Debian's chromium: Playwright's own browser download is not reachable from the machines this runs on.
-            ExecutablePath = "/usr/bin/chromium",
+            // Launch (not a persistent context) gives every run a fresh temporary profile.
+            ExecutablePath = Chromium,
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
@@ -144,7 +159,9 @@ public sealed class WebAppFixture : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? AdminToken);
-        var response = await service.Http.SendAsync(request);
+        // Longer than ServiceProcess.Http's 10 s: an upload waits for the database while the rest of the suite runs.
+        using var http = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        var response = await http.SendAsync(request);
         if (check && !response.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"{method} {path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");

@@ -70,6 +70,22 @@ public sealed class WebAppTests(WebAppFixture fixture)
         // Served from the query sessions the models made, and later ones once new models arrived.
         Assert.All(stored, s => Assert.True(s.Session >= firstSession, $"'{s.Text}' was labeled without its query session"));
         Assert.Contains(stored, s => s.Session > firstSession);
+
+        // Review pages: 30 labels in pages of 20 and 10; the disagreement filter keeps exactly the labels the model disputes
+        // (compared once the model trained on all 50 labels exists, so both reads see the same model).
+        await Wait(async () => await fixture.ScalarAsync("SELECT coalesce(max(trained_on_labels), 0) FROM model_versions WHERE project_id = @p", project) == 50, "a model on every label");
+        var first = await GetJsonAsync(page.APIRequest, $"/api/projects/{project}/labels?pageSize=20&annotator=alice");
+        Assert.Equal(20, first.GetProperty("labels").GetArrayLength());
+        var before = first.GetProperty("nextBefore").GetInt64();
+        var second = await GetJsonAsync(page.APIRequest, $"/api/projects/{project}/labels?pageSize=20&before={before}");
+        Assert.Equal(10, second.GetProperty("labels").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextBefore").ValueKind);
+        var all = first.GetProperty("labels").EnumerateArray().Concat(second.GetProperty("labels").EnumerateArray()).ToList();
+        Assert.Equal(30, all.Select(l => l.GetProperty("id").GetInt64()).Distinct().Count());
+        var disputed = all.Where(l => l.GetProperty("modelGuess").GetProperty("label").GetString() != l.GetProperty("label").GetString())
+            .Select(l => l.GetProperty("id").GetInt64()).Order().ToList();
+        var filtered = await GetJsonAsync(page.APIRequest, $"/api/projects/{project}/labels?disagreement=true&pageSize=100");
+        Assert.Equal(disputed, [.. filtered.GetProperty("labels").EnumerateArray().Select(l => l.GetProperty("id").GetInt64()).Order()]);
     }
 
     [Fact]
@@ -191,6 +207,94 @@ public sealed class WebAppTests(WebAppFixture fixture)
             $"/api/projects/{project}/items/{item}/labels", new() { Headers = new Dictionary<string, string> { ["X-CSRF-Token"] = csrf }, DataObject = body });
         Assert.Equal(201, accepted.Status);
         Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM labels WHERE project_id = @p", project));
+    }
+
+    [Fact]
+    public async Task Should_undo_into_a_correction_keep_a_comment_and_correct_labels_in_review()
+    {
+        var project = await fixture.CreateProjectAsync(
+            "undo-" + Guid.NewGuid().ToString("N")[..6], [.. fixture.Headlines(10, skip: 500).Select(l => (l.Text, (string?)null))], "alice");
+        var (context, page) = await fixture.SignInAsync("alice");
+        await using var _ = context;
+        await page.GotoAsync($"/#/p/{project}");
+
+        // A comment, then a label: Enter keeps the comment for the label.
+        await Expect(page.Locator("#item-text")).ToBeVisibleAsync();
+        var first = await page.Locator("#item-text").TextContentAsync();
+        var firstId = await page.Locator("#item").GetAttributeAsync("data-item-id");
+        await page.Keyboard.PressAsync("/");
+        await page.Keyboard.TypeAsync("not sure");
+        await page.Keyboard.PressAsync("Enter");
+        await page.Keyboard.PressAsync("c");
+        await Expect(page.Locator("#item")).Not.ToHaveAttributeAsync("data-item-id", firstId!);
+        var secondId = await page.Locator("#item").GetAttributeAsync("data-item-id");
+
+        // Undo reopens the first item; its label key corrects the stored label; then the held item is back.
+        await page.Keyboard.PressAsync("z");
+        await Expect(page.Locator("#correcting")).ToBeVisibleAsync();
+        await Expect(page.Locator("#item-text")).ToHaveTextAsync(first!);
+        await page.Keyboard.PressAsync("n");
+        await Expect(page.Locator("#correcting")).Not.ToBeVisibleAsync();
+        await Expect(page.Locator("#item")).ToHaveAttributeAsync("data-item-id", secondId!);
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM labels WHERE project_id = @p", project));
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM labels WHERE project_id = @p AND label = 'news' AND comment = 'not sure'", project));
+
+        // Review: the label is listed, a filter hides it, and correcting it in place stores the correction.
+        await page.GotoAsync($"/#/p/{project}/review");
+        await Expect(page.Locator("#review-rows tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#review-rows tr td.text")).ToHaveTextAsync(first!);
+        await page.Locator("#review-rows tr select").SelectOptionAsync("clickbait");
+        await Expect(page.Locator("#review-rows tr td.label")).ToHaveTextAsync("clickbait");
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM labels WHERE project_id = @p AND label = 'clickbait'", project));
+        await page.Locator("#f-label").SelectOptionAsync("news");
+        await page.Locator("#review-filters button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#review-rows tr")).ToHaveCountAsync(0);
+
+        // Paging is validated at the edge.
+        foreach (var bad in new[] { "pageSize=0", "pageSize=101", "before=0", "session=0" })
+        {
+            Assert.Equal(400, (await page.APIRequest.GetAsync($"/api/projects/{project}/labels?{bad}")).Status);
+        }
+    }
+
+    [Fact]
+    public async Task Should_answer_an_unknown_user_and_a_wrong_password_alike()
+    {
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.Labeling.BaseAddress.ToString() });
+        await using var _ = context;
+        var wrong = await context.APIRequest.PostAsync("/api/session", new() { DataObject = new { userId = "alice", password = "not the password at all" } });
+        var unknown = await context.APIRequest.PostAsync("/api/session", new() { DataObject = new { userId = "nobody", password = "not the password at all" } });
+        Assert.Equal(401, wrong.Status);
+        Assert.Equal(401, unknown.Status);
+        Assert.Equal((await wrong.JsonAsync())!.Value.GetProperty("detail").GetString(), (await unknown.JsonAsync())!.Value.GetProperty("detail").GetString());
+        Assert.Empty(await context.CookiesAsync());
+        Assert.Equal(401, (await context.APIRequest.GetAsync("/api/projects")).Status);
+
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await page.Locator("#signin-user").FillAsync("alice");
+        await page.Locator("#signin-password").FillAsync("not the password at all");
+        await page.Locator("#signin-password").PressAsync("Enter");
+        await Expect(page.Locator("#error")).ToHaveTextAsync("Unknown user or wrong password.");
+
+        // The session cookie is out of the page's reach (HttpOnly) and never sent cross-site (SameSite=Strict).
+        await page.Locator("#signin-password").FillAsync(WebAppFixture.Password);
+        await page.Locator("#signin-password").PressAsync("Enter");
+        await Expect(page.Locator("#view-projects")).ToBeVisibleAsync();
+        var cookie = Assert.Single(await context.CookiesAsync());
+        Assert.Equal("alp_session", cookie.Name);
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.Equal(string.Empty, await page.EvaluateAsync<string>("document.cookie"));
+
+        // Signing out revokes the session's token, not just the cookie.
+        var token = cookie.Value;
+        await page.Locator("#sign-out").ClickAsync();
+        await Expect(page.Locator("#view-signin")).ToBeVisibleAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/projects", UriKind.Relative));
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await fixture.Labeling.Http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     private static async Task<JsonElement> GetJsonAsync(IAPIRequestContext request, string path)

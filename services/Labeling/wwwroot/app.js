@@ -250,7 +250,7 @@ function renderItem(item) {
   box.replaceChildren(table);
 }
 
-async function showGuess(item) {
+async function showGuess(item, attempt = 1) {
   const project = state.project;
   try {
     const guess = await api("GET", `/api/projects/${project.id}/items/${item.itemId}/guess`);
@@ -258,7 +258,13 @@ async function showGuess(item) {
     $("guess").textContent = `Model v${guess.modelVersion} guesses ${guess.label} (${Math.round(guess.confidence * 100)}% confident)`;
   } catch (e) {
     if (e instanceof SignedOut || displayedItem() !== item) return;
-    $("guess").textContent = e.status === 404 ? "No model yet: the first one trains after the first labels." : "The model's guess is unavailable right now.";
+    if (e.status === 404) {
+      $("guess").textContent = "No model yet: the first one trains after the first labels.";
+      return;
+    }
+    $("guess").textContent = "The model's guess is unavailable right now.";
+    // The Scorer may be busy ranking a new session: ask again a few times while the item is on screen.
+    if (attempt < 4) setTimeout(() => showGuess(item, attempt + 1), 1500 * attempt);
   }
 }
 

@@ -1,5 +1,5 @@
-using ActiveLabel.Labeling.Features.RateLimiting;
 using System.Text.Json;
+using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.Persistence;
 using ActiveLabel.ServiceDefaults.Security;
 using Microsoft.EntityFrameworkCore;

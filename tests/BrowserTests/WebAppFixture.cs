@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using ActiveLabel.IntegrationTests.Infrastructure;
@@ -46,7 +44,7 @@ public sealed class WebAppFixture : IAsyncLifetime
             await SetPasswordAsync(user, Password);
         }
 
-        var grpc = $"http://127.0.0.1:{FreePort()}";
+        var grpc = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
         var environment = new Dictionary<string, string>
         {
             ["Trainer__SweepSeconds"] = "1",
@@ -225,12 +223,6 @@ public sealed class WebAppFixture : IAsyncLifetime
         return truth;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ActiveLabel.IntegrationTests.Infrastructure;
 
 namespace ActiveLabel.IntegrationTests.EndToEnd;
@@ -33,7 +31,7 @@ public sealed class ActiveLearningLoopFixture : IAsyncLifetime
         Database = await TestDatabase.CreateMigratedAsync();
         VirtualHost = await TestVirtualHost.CreateAsync();
         AdminToken = await Database.CreateUserWithTokenAsync("lead", "admin");
-        GrpcAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        GrpcAddress = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
         var environment = new Dictionary<string, string>
         {
             // Short enough that the last few labels reach a model within the test, as a pause would in real use.
@@ -104,10 +102,4 @@ public sealed class ActiveLearningLoopFixture : IAsyncLifetime
             "--ingestion-url", Service("Ingestion").BaseAddress.ToString(), "--labeling-url", Service("Labeling").BaseAddress.ToString(),
         ]);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using ActiveLabel.IntegrationTests.Infrastructure;
 using ActiveLabel.Learning;
@@ -51,7 +49,7 @@ public sealed class ScorerFixture : IAsyncLifetime
         RevokedToken = await Database.CreateUserWithTokenAsync("gone", "annotator");
         await Database.RunAdminAsync("tokens", "revoke", "--user", "gone");
 
-        GrpcAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        GrpcAddress = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
         QuerySampler = await ServiceProcess.StartAsync("QuerySampler", Database.ConnectionString, VirtualHost.Name,
             environment: new Dictionary<string, string> { ["Kestrel__Endpoints__Grpc__Url"] = GrpcAddress.ToString() });
         Labeling = await ServiceProcess.StartAsync("Labeling", Database.ConnectionString, VirtualHost.Name,
@@ -112,12 +110,6 @@ public sealed class ScorerFixture : IAsyncLifetime
         return arranged;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>A project arranged by <see cref="ScorerFixture.ArrangeProjectAsync"/>: its items, in the order of their comments.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using ActiveLabel.Persistence;
 using ActiveLabel.Persistence.Entities;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 
 namespace ActiveLabel.ServiceDefaults.Security;
@@ -11,6 +12,10 @@ public static class ProjectAccess
     /// <summary>The caller's user id (the token's user).</summary>
     public static string UserId(this ClaimsPrincipal user) =>
         user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("The caller is not authenticated.");
+
+    /// <summary>The answer when <see cref="CanAccessProjectAsync"/> is false: the same for a missing project and a non-member.</summary>
+    public static IResult NotFound(Guid projectId) =>
+        Results.Problem($"No project {projectId}, or you are not a member of it.", statusCode: StatusCodes.Status404NotFound);
 
     /// <summary>
     /// True if the project exists and the caller may use it: admins may use every project, everyone else only the

@@ -59,7 +59,7 @@ internal static class ProjectEndpoints
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         var project = await db.Projects.AsNoTracking().Include(p => p.Labels).SingleAsync(p => p.Id == projectId, cancellationToken);
@@ -83,7 +83,7 @@ internal static class ProjectEndpoints
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, cancellationToken))
         {
-            return ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         if (!await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
@@ -97,6 +97,4 @@ internal static class ProjectEndpoints
         return Results.NoContent();
     }
 
-    private static IResult ProjectNotFound(Guid projectId) =>
-        Results.Problem($"No project {projectId}, or you are not a member of it.", statusCode: StatusCodes.Status404NotFound);
 }

@@ -31,7 +31,7 @@ internal static class UploadItemsEndpoint
         var limits = options.Value;
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Results.Problem($"No project {projectId}, or you are not a member of it.", statusCode: StatusCodes.Status404NotFound);
+            return ProjectAccess.NotFound(projectId);
         }
 
         if (ParseRequest(http.Request) is not { } request)

@@ -24,7 +24,7 @@ internal static class ChangeLabelEndpoint
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         var label = await db.Labels.SingleOrDefaultAsync(l => l.Id == labelId && l.ProjectId == projectId, cancellationToken);

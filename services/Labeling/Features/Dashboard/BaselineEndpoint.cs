@@ -25,7 +25,7 @@ internal static class BaselineEndpoint
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         if (Validate(request) is { } errors)

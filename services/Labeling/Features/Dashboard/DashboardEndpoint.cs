@@ -71,7 +71,7 @@ internal static class DashboardEndpoint
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == projectId, cancellationToken);

@@ -32,7 +32,7 @@ internal static class ModelGuessEndpoint
         var logger = loggers.CreateLogger(typeof(ModelGuessEndpoint));
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         // Authentication accepted this token (Bearer header or the web app's session cookie).

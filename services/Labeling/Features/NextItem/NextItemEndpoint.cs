@@ -22,7 +22,7 @@ internal static class NextItemEndpoint
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         var itemId = await leaser.LeaseNextAsync(projectId, http.User.UserId(), options.Value, cancellationToken);
@@ -65,7 +65,7 @@ internal static class NextItemEndpoint
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         var annotator = http.User.UserId();

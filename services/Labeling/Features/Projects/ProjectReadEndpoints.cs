@@ -33,7 +33,7 @@ internal static class ProjectReadEndpoints
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         var project = await db.Projects.AsNoTracking().Include(p => p.Labels).SingleAsync(p => p.Id == projectId, cancellationToken);

@@ -50,7 +50,7 @@ internal static class ReviewEndpoint
 
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         var query = db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId);

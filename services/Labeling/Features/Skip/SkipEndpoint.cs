@@ -21,7 +21,7 @@ internal static class SkipEndpoint
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         if (!await db.Items.AnyAsync(i => i.Id == itemId && i.ProjectId == projectId, cancellationToken))

@@ -32,7 +32,7 @@ internal static class SubmitLabelEndpoint
 
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
-            return Problems.ProjectNotFound(projectId);
+            return ProjectAccess.NotFound(projectId);
         }
 
         var annotator = http.User.UserId();

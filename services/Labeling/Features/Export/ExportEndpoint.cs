@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ActiveLabel.Persistence;
+using ActiveLabel.Persistence.Reading;
 using ActiveLabel.ServiceDefaults.Security;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -89,19 +90,13 @@ internal static class ExportEndpoint
 
     private static string ToCsv(ExportRow row, string[] columns)
     {
-        using var payload = JsonDocument.Parse(row.Payload);
+        var payload = ItemPayload.ToColumns(row.Payload);
         var values = new List<string?>
         {
             row.ItemId.ToString(CultureInfo.InvariantCulture), row.ExternalId, row.Label, row.Source, row.Annotator,
             row.SessionId?.ToString(CultureInfo.InvariantCulture), row.LabeledAt.ToString("O", CultureInfo.InvariantCulture),
         };
-        foreach (var column in columns)
-        {
-            values.Add(payload.RootElement.TryGetProperty(column, out var value) && value.ValueKind != JsonValueKind.Null
-                ? value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()
-                : null);
-        }
-
+        values.AddRange(columns.Select(c => payload.GetValueOrDefault(c)));
         return string.Join(',', values.Select(Csv));
     }
 

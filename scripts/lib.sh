@@ -14,6 +14,7 @@ ALP_DB_NAME="${ALP_DB_NAME:-activelabel}"
 ALP_DB_USER="${ALP_DB_USER:-activelabel}"
 ALP_RABBIT_VHOST="${ALP_RABBIT_VHOST:-activelabel}"
 ALP_RABBIT_USER="${ALP_RABBIT_USER:-activelabel}"
+ALP_PG_MAX_CONNECTIONS="${ALP_PG_MAX_CONNECTIONS:-500}"
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -90,6 +91,14 @@ ensure_postgres() {
     as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start
   fi
   wait_for 60 "PostgreSQL" pg_isready -q -h localhost
+  # The default 100 connections run out when the test classes' service processes, a load run's 200 annotators and
+  # the Trainer's replicas share one server; takes effect at a restart, so restart once when it is raised.
+  if [ "$(psql_admin -c "SHOW max_connections")" -lt "$ALP_PG_MAX_CONNECTIONS" ]; then
+    log "Raising PostgreSQL max_connections to $ALP_PG_MAX_CONNECTIONS (restart)"
+    psql_admin -c "ALTER SYSTEM SET max_connections = $ALP_PG_MAX_CONNECTIONS" >/dev/null
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" restart
+    wait_for 60 "PostgreSQL" pg_isready -q -h localhost
+  fi
   psql_admin -c "DO \$\$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$ALP_DB_USER') THEN
         CREATE ROLE $ALP_DB_USER LOGIN CREATEDB;

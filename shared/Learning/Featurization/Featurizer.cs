@@ -7,7 +7,7 @@ namespace ActiveLabel.Learning;
 /// </summary>
 public sealed class Featurizer
 {
-    private const int ChunkRows = 4096;
+    internal const int ChunkRows = 4096;
 
     private readonly IFeatureBlock[] _blocks;
     private readonly int[] _offsets;
@@ -32,6 +32,12 @@ public sealed class Featurizer
 
     /// <summary>Length of the feature vectors produced.</summary>
     public int FeatureCount { get; }
+
+    /// <summary>The blocks in output order; <see cref="EncodedPool"/> binds its encoded columns to them.</summary>
+    internal IReadOnlyList<IFeatureBlock> Blocks => _blocks;
+
+    /// <summary>Where each block's features start in the output vector.</summary>
+    internal IReadOnlyList<int> Offsets => _offsets;
 
     /// <summary>
     /// Learns the vocabulary, IDF weights, scales and categories from a corpus (typically the labeled items plus the

@@ -86,11 +86,15 @@ internal sealed class NumericColumnBlock(string column, double mean, double scal
         return !double.IsInfinity(value);
     }
 
-    public void AppendRow(string? value, CsrBuilder output, int offset, BlockScratch scratch)
+    public void AppendRow(string? value, CsrBuilder output, int offset, BlockScratch scratch) => AppendEncoded(Encode(value), output, offset);
+
+    /// <summary>The value as a number, NaN when missing; at prediction time an unparseable value counts as missing rather than failing a whole batch.</summary>
+    public static double Encode(string? value) => TryParse(value, out var x, out var missing) && !missing ? x : double.NaN;
+
+    /// <summary>Appends a value produced by <see cref="Encode"/>.</summary>
+    public void AppendEncoded(double x, CsrBuilder output, int offset)
     {
-        // At prediction time an unparseable value is treated as missing rather than failing a whole batch.
-        var ok = TryParse(value, out var x, out var missing);
-        if (ok && !missing)
+        if (!double.IsNaN(x))
         {
             var z = (float)((x - mean) / scale);
             if (z != 0)
@@ -144,7 +148,11 @@ internal sealed class CategoricalColumnBlock : IFeatureBlock
         return new CategoricalColumnBlock(column, categories);
     }
 
-    private static string Normalize(string? value) => value?.Trim() ?? string.Empty;
+    /// <summary>The categories in output order.</summary>
+    public IReadOnlyList<string> Categories => _categories;
+
+    /// <summary>The category a raw value stands for: trimmed, missing as empty.</summary>
+    public static string Normalize(string? value) => value?.Trim() ?? string.Empty;
 
     public void AppendRow(string? value, CsrBuilder output, int offset, BlockScratch scratch)
     {

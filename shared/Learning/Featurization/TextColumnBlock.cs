@@ -141,17 +141,34 @@ internal sealed class TextColumnBlock : IFeatureBlock
         var n = 0;
         foreach (var hash in hashes)
         {
-            if (_index is null)
-            {
-                indices[n++] = Bucket(hash, _options.HashBits);
-            }
-            else if (_index.TryGetValue(hash, out var column))
+            var column = ColumnOf(hash);
+            if (column >= 0)
             {
                 indices[n++] = column;
             }
         }
 
-        var present = indices[..n];
+        AppendColumns(indices[..n], output, offset);
+    }
+
+    /// <summary>What <see cref="Hashes"/> depends on: two blocks with equal keys produce the same hashes for a text.</summary>
+    public (int MaxWordNgram, int MinCharNgram, int MaxCharNgram, bool RemoveEnglishStopWords) TokenizationKey =>
+        (_options.MaxWordNgram, _options.MinCharNgram, _options.MaxCharNgram, _options.RemoveEnglishStopWords);
+
+    /// <summary>Every n-gram hash of the text, repeats included, in the scratch's buffer (valid until its next use).</summary>
+    public Span<ulong> Hashes(string? value, TextScratch scratch) => scratch.CollectHashes(value, _options, StopWordHashes);
+
+    /// <summary>The feature column of an n-gram hash, or -1 when it is not in the vocabulary.</summary>
+    public int ColumnOf(ulong hash) =>
+        _index is null ? Bucket(hash, _options.HashBits) : _index.TryGetValue(hash, out var column) ? column : -1;
+
+    /// <summary>The vocabulary's hashes in column order, or null with feature hashing.</summary>
+    public IReadOnlyList<ulong>? Vocabulary => _index is null ? null : _vocabulary;
+
+    /// <summary>Appends the TF-IDF features of a row given the feature column of each of its n-grams (repeats included); sorts the span.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AppendColumns(Span<int> present, CsrBuilder output, int offset)
+    {
         present.Sort();
         var sumSquares = 0.0;
         var added = 0;

@@ -9,6 +9,8 @@ internal static class QuerySamplerService
     public static WebApplicationBuilder AddQuerySampler(this WebApplicationBuilder builder)
     {
         builder.AddPlatformBus(bus => bus.AddConsumer<ModelTrainedConsumer>(typeof(ModelTrainedConsumerDefinition)));
+        builder.Services.AddOptions<PoolCacheOptions>().BindConfiguration(PoolCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<PoolCache>();
         builder.Services.AddSingleton<SessionBuilder>();
         builder.AddScorer();
         return builder;

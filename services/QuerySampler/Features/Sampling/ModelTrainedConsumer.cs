@@ -10,7 +10,7 @@ internal sealed class ModelTrainedConsumer(SessionBuilder sessions) : IConsumer<
     public Task Consume(ConsumeContext<ModelTrained> context)
     {
         SchemaVersionGuard.EnsureSupported(context.Message);
-        return sessions.BuildAsync(context.Message.ProjectId, context.Message.ModelVersion, context.CancellationToken);
+        return sessions.BuildAsync(context.Message.ProjectId, context.Message.ModelVersion, context.Message.OccurredAt, context.CancellationToken);
     }
 }
 

@@ -15,16 +15,22 @@ namespace ActiveLabel.QuerySampler.Features.Sampling;
 /// next query session, with <see cref="QueriesReady"/> in the same transaction. One builder per project at a time
 /// (transaction-scoped advisory lock); a model that is no longer the newest is not ranked with, since a newer one will.
 /// </summary>
-internal sealed class SessionBuilder(NpgsqlDataSource dataSource, OutboxSignal outbox, ILogger<SessionBuilder> logger)
+internal sealed class SessionBuilder(NpgsqlDataSource dataSource, PoolCache pools, OutboxSignal outbox, ILogger<SessionBuilder> logger)
 {
     private const string InboxName = "query-sampler.model-trained";
 
     private static readonly Histogram<double> Latency = PlatformTelemetry.Meter.CreateHistogram<double>(
         "alp.query.session_duration", "ms", "Time to rank a pool and store the query session.");
 
-    public async Task BuildAsync(Guid projectId, int modelVersion, CancellationToken cancellationToken)
+    private static readonly Histogram<double> StageLatency = PlatformTelemetry.Meter.CreateHistogram<double>(
+        "alp.query.stage_duration", "ms", "Time of one stage of building a query session (tag stage).");
+
+    /// <summary>Ranks the pool with model <paramref name="modelVersion"/>, stored (and announced) at <paramref name="trainedAt"/>.</summary>
+    public async Task BuildAsync(Guid projectId, int modelVersion, DateTimeOffset trainedAt, CancellationToken cancellationToken)
     {
+        var deliveryMs = (DateTimeOffset.UtcNow - trainedAt).TotalMilliseconds;
         var clock = Stopwatch.StartNew();
+        var stage = Stopwatch.StartNew();
         using var activity = PlatformTelemetry.ActivitySource.StartActivity("rank pool");
         activity?.SetTag("alp.project_id", projectId);
         activity?.SetTag("alp.model_version", modelVersion);
@@ -47,31 +53,52 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, OutboxSignal o
 
         var (strategyName, batchSize) = await ReadStrategyAsync(connection, transaction, projectId, cancellationToken);
         var model = ProjectModel.Deserialize(newest.Value.Model);
-        var pool = await ProjectItemsReader.ReadUnlabeledAsync(connection, projectId, int.MaxValue, cancellationToken);
-        var ranked = pool.Count == 0 ? [] : await RankAsync(connection, projectId, model, pool, strategyName, batchSize, modelVersion, cancellationToken);
+        var modelMs = Lap(stage, "model");
+
+        var timings = new PoolTimings();
+        var pool = await pools.PrepareAsync(connection, transaction, projectId, model.Featurizer, timings, cancellationToken);
+        StageLatency.Record(timings.ListMs, new KeyValuePair<string, object?>("stage", "list"));
+        StageLatency.Record(timings.LoadMs, new KeyValuePair<string, object?>("stage", "load"));
+        StageLatency.Record(timings.FeaturizeMs, new KeyValuePair<string, object?>("stage", "featurize"));
+        stage.Restart();
+
+        var ranked = pool.ItemIds.Length == 0 ? [] : await RankAsync(connection, model, pool.Features, strategyName, batchSize, modelVersion, projectId, cancellationToken);
+        var scoreMs = Lap(stage, "score");
 
         var sessionId = await NextSessionIdAsync(connection, transaction, projectId, cancellationToken);
-        await WriteSessionAsync(connection, transaction, projectId, sessionId, modelVersion, strategyName, pool, ranked, cancellationToken);
+        await WriteSessionAsync(connection, transaction, projectId, sessionId, modelVersion, strategyName, pool.ItemIds, ranked, cancellationToken);
         await connection.AddOutboxMessageAsync(transaction,
             new QueriesReady(projectId, sessionId, modelVersion, strategyName, ranked.Count, SchemaVersions.Current, DateTimeOffset.UtcNow), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         outbox.Notify();
+        var writeMs = Lap(stage, "write");
 
         Latency.Record(clock.Elapsed.TotalMilliseconds);
         logger.LogInformation(
-            "Session {SessionId} of {ProjectId}: ranked {Pool} items with v{Version} ({Strategy}), kept {Count}, in {ElapsedMs} ms",
-            sessionId, projectId, pool.Count, modelVersion, strategyName, ranked.Count, clock.ElapsedMilliseconds);
+            "Session {SessionId} of {ProjectId}: ranked {Pool} items with v{Version} ({Strategy}), kept {Count}, in {ElapsedMs} ms " +
+            "(delivery {DeliveryMs:0} ms before it, model {ModelMs:0} ms, list {ListMs:0} ms, load {LoadMs:0} ms for {LoadedItems} new items, featurize {FeaturizeMs:0} ms, score {ScoreMs:0} ms, write {WriteMs:0} ms; " +
+            "cache {CachedItems} items, {CachedMegabytes:0} MB, rebuilt {Rebuilt})",
+            sessionId, projectId, pool.ItemIds.Length, modelVersion, strategyName, ranked.Count, clock.ElapsedMilliseconds,
+            deliveryMs, modelMs, timings.ListMs, timings.LoadMs, timings.LoadedItems, timings.FeaturizeMs, scoreMs, writeMs,
+            timings.CachedItems, timings.CachedBytes / 1e6, timings.Rebuilt);
+    }
+
+    private static double Lap(Stopwatch stage, string name)
+    {
+        var elapsed = stage.Elapsed.TotalMilliseconds;
+        StageLatency.Record(elapsed, new KeyValuePair<string, object?>("stage", name));
+        stage.Restart();
+        return elapsed;
     }
 
     private static async Task<IReadOnlyList<RankedItem>> RankAsync(
-        NpgsqlConnection connection, Guid projectId, ProjectModel model, List<ItemRow> pool, string strategyName, int batchSize, int seed, CancellationToken cancellationToken)
+        NpgsqlConnection connection, ProjectModel model, FeatureMatrix features, string strategyName, int batchSize, int seed, Guid projectId, CancellationToken cancellationToken)
     {
-        var columns = model.Featurizer.Schema.AllColumns.ToArray();
-        var features = model.Featurize(ItemTable.FromRows([.. pool.Select(r => r.Columns)], columns));
         var context = new QueryContext { Pool = features, Model = model.Classifier, Training = model.Options, Seed = seed };
         if (strategyName.StartsWith("committee", StringComparison.Ordinal))
         {
             // Committee members are trained on the labeled items, so the strategy needs them too.
+            var columns = model.Featurizer.Schema.AllColumns.ToArray();
             var labeled = (await ProjectItemsReader.ReadLabeledAsync(connection, projectId, cancellationToken))
                 .Where(r => model.ClassIndex(r.Label!) >= 0).ToList();
             context = context with
@@ -81,12 +108,12 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, OutboxSignal o
             };
         }
 
-        return QueryStrategies.Get(strategyName).Rank(context, Math.Min(batchSize, pool.Count));
+        return QueryStrategies.Get(strategyName).Rank(context, Math.Min(batchSize, features.RowCount));
     }
 
     private static async Task WriteSessionAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, int sessionId, int modelVersion, string strategy,
-        List<ItemRow> pool, IReadOnlyList<RankedItem> ranked, CancellationToken cancellationToken)
+        long[] itemIds, IReadOnlyList<RankedItem> ranked, CancellationToken cancellationToken)
     {
         await using (var session = new NpgsqlCommand(
             "INSERT INTO query_sessions (project_id, session_id, model_version, strategy, query_count, created_at) VALUES (@project, @session, @version, @strategy, @count, now())",
@@ -107,7 +134,7 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, OutboxSignal o
             await import.WriteAsync(projectId, NpgsqlDbType.Uuid, cancellationToken);
             await import.WriteAsync(sessionId, NpgsqlDbType.Integer, cancellationToken);
             await import.WriteAsync(item.Rank + 1, NpgsqlDbType.Integer, cancellationToken);
-            await import.WriteAsync(pool[item.ItemIndex].ItemId, NpgsqlDbType.Bigint, cancellationToken);
+            await import.WriteAsync(itemIds[item.ItemIndex], NpgsqlDbType.Bigint, cancellationToken);
             await import.WriteAsync(item.Score, NpgsqlDbType.Double, cancellationToken);
         }
 

@@ -21,7 +21,7 @@ internal sealed class PoolCacheOptions
     public int MaxItems { get; set; } = 5_000_000;
 
     /// <summary>Items read and encoded per round trip when the cache grows.</summary>
-    [Range(1_000, 1_000_000)]
+    [Range(100, 1_000_000)]
     public int LoadBatchSize { get; set; } = 50_000;
 }
 
@@ -105,7 +105,7 @@ internal sealed class PoolCache(IOptions<PoolCacheOptions> options, ILogger<Pool
     {
         // One array value instead of a million rows: far less per-row work on both ends.
         await using var command = new NpgsqlCommand(
-            "SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM items WHERE project_id = @project AND NOT is_labeled", connection, transaction);
+            "SELECT ARRAY(SELECT id FROM items WHERE project_id = @project AND NOT is_labeled ORDER BY id)", connection, transaction);
         command.Parameters.AddWithValue("project", projectId);
         return (long[])(await command.ExecuteScalarAsync(cancellationToken))!;
     }

@@ -24,11 +24,18 @@ public sealed class PoolCacheTests(PoolCacheFixture stack) : IClassFixture<PoolC
         await using var connection = await stack.Database.OpenConnectionAsync();
         var comments = YouTubeSpam.Load(700);
         var project = await InsertProjectAsync(connection, "text", ["text"], [], ["ham", "spam"]);
-        // Even ids only, so that an item committed late with a lower id than the cached ones can be made below.
+        // Even ids only, so that an item committed late with a lower id than the cached ones can be made below; then
+        // the generated ids continue above them.
+        const long Base = 10_000_000;
         var ids = new List<long>();
         for (var i = 0; i < 500; i++)
         {
-            ids.Add(await InsertItemAsync(connection, project, 2L * (i + 1), new() { ["text"] = comments[i].Text }));
+            ids.Add(await InsertItemAsync(connection, project, Base + (2L * (i + 1)), new() { ["text"] = comments[i].Text }));
+        }
+
+        await using (var skip = new NpgsqlCommand($"SELECT setval(pg_get_serial_sequence('items', 'id'), {2 * Base})", connection))
+        {
+            await skip.ExecuteScalarAsync();
         }
 
         var first = ProjectModel.TrainText([.. comments.Take(120).Select(c => c.Text)], [.. comments.Take(120).Select(c => c.Label)]);
@@ -38,7 +45,7 @@ public sealed class PoolCacheTests(PoolCacheFixture stack) : IClassFixture<PoolC
         // and one with a lower id (a transaction that committed after the cache was filled).
         var best = await ReadColumnAsync<long>(connection, project, "SELECT item_id FROM queries WHERE project_id = @p AND session_id = 1 AND rank <= 10");
         await LabelAsync(connection, [.. best, ids[0], ids[250], ids[499]]);
-        var added = new List<long> { await InsertItemAsync(connection, project, 301, new() { ["text"] = comments[500].Text }) };
+        var added = new List<long> { await InsertItemAsync(connection, project, Base + 301, new() { ["text"] = comments[500].Text }) };
         for (var i = 501; i < 560; i++)
         {
             added.Add(await InsertItemAsync(connection, project, null, new() { ["text"] = comments[i].Text }));

@@ -12,6 +12,7 @@ internal static class QuerySamplerService
         builder.Services.AddOptions<PoolCacheOptions>().BindConfiguration(PoolCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PoolCache>();
         builder.Services.AddSingleton<SessionBuilder>();
+        builder.Services.AddHostedService<PoolWarmer>();
         builder.AddScorer();
         return builder;
     }

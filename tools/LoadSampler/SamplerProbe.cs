@@ -167,18 +167,19 @@ internal static class SamplerProbe
     {
         Console.WriteLine();
         Console.WriteLine($"{kind} pool of {items:N0} items; seconds from ModelTrained (model stored) to QueriesReady (consumed by this listener)");
-        Console.WriteLine($"{"version",7} {"strategy",-23} {"seconds",8} {"deliver",8} {"model",6} {"list",6} {"load",6} {"new",8} {"featur.",8} {"score",6} {"write",6} {"ranked",9} {"cache MB",8}  run");
+        Console.WriteLine($"{"version",7} {"strategy",-23} {"seconds",8} {"service",8} {"cpu",6} {"deliver",8} {"model",6} {"list",6} {"load",6} {"new",8} {"featur.",8} {"score",6} {"write",6} {"ranked",9} {"cache MB",8}  run");
         foreach (var r in results)
         {
             var s = sessions.GetValueOrDefault(r.Version);
             var has = s.ValueKind == JsonValueKind.Object;
             string F(string name) => has ? Ms(s, name) : "?";
             Console.WriteLine(
-                $"{r.Version,7} {r.Strategy,-23} {r.Seconds,8:0.000} {F("DeliveryMs"),8} {F("ModelMs"),6} {F("ListMs"),6} {F("LoadMs"),6} {(has ? Text(s, "LoadedItems") : "?"),8} " +
+                $"{r.Version,7} {r.Strategy,-23} {r.Seconds,8:0.000} {F("ElapsedMs"),8} {F("CpuMs"),6} {F("DeliveryMs"),8} {F("ModelMs"),6} {F("ListMs"),6} {F("LoadMs"),6} {(has ? Text(s, "LoadedItems") : "?"),8} " +
                 $"{F("FeaturizeMs"),8} {F("ScoreMs"),6} {F("WriteMs"),6} {(has ? Text(s, "Pool") : "?"),9} {F("CachedMegabytes"),8}  {r.Note}");
         }
 
-        Console.WriteLine("(ms columns from the QuerySampler's log; deliver = model stored → consumer started; new = items read and encoded in that session)");
+        Console.WriteLine("(ms from the QuerySampler's log: service = consumer start → commit, cpu = the process's CPU time meanwhile (both cores), deliver = model stored →");
+        Console.WriteLine(" consumer start; new = items read and encoded in that session; model = lock, inbox, model read and deserialized)");
         if (pid > 0 && File.Exists($"/proc/{pid}/status"))
         {
             var status = File.ReadAllLines($"/proc/{pid}/status").ToDictionary(l => l.Split(':')[0], l => l.Split(':', 2)[1].Trim());

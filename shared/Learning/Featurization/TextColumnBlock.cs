@@ -181,8 +181,9 @@ internal sealed class TextColumnBlock : IFeatureBlock
             }
 
             double weight = j - i;
-            if (_options.SublinearTf)
+            if (_options.SublinearTf && j - i > 1)
             {
+                // ln 1 = 0: most n-grams occur once in a row, and skipping the call changes no value.
                 weight = 1.0 + Math.Log(weight);
             }
 

@@ -54,7 +54,15 @@ internal sealed class PoolCache(IOptions<PoolCacheOptions> options, ILogger<Pool
 
     /// <summary>The project's current unlabeled items featurized by <paramref name="featurizer"/>, in id order.</summary>
     public async Task<PreparedPool> PrepareAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, Featurizer featurizer, PoolTimings timings, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, Featurizer featurizer, PoolTimings timings, CancellationToken cancellationToken) =>
+        (await UseAsync(connection, transaction, projectId, featurizer, timings, featurize: true, cancellationToken))!;
+
+    /// <summary>Reads and encodes the project's unlabeled items for <paramref name="featurizer"/>'s layout, so the next model finds them ready.</summary>
+    public Task WarmAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, Featurizer featurizer, PoolTimings timings, CancellationToken cancellationToken) =>
+        UseAsync(connection, transaction, projectId, featurizer, timings, featurize: false, cancellationToken);
+
+    private async Task<PreparedPool?> UseAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, Featurizer featurizer, PoolTimings timings, bool featurize, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd(projectId, _ => new Entry());
         await entry.Gate.WaitAsync(cancellationToken);
@@ -79,14 +87,18 @@ internal sealed class PoolCache(IOptions<PoolCacheOptions> options, ILogger<Pool
             }
 
             timings.LoadMs = clock.Elapsed.TotalMilliseconds;
+            timings.CachedItems = entry.Pool!.RowCount;
+            timings.CachedBytes = entry.Pool.EstimatedBytes;
+            if (!featurize)
+            {
+                return null;
+            }
 
             clock.Restart();
             // An id listed but not loaded was labeled or deleted in between: it is no longer in the pool either way.
             var (ids, rows) = entry.Rows(unlabeled);
-            var features = entry.Pool!.Transform(featurizer, rows);
+            var features = entry.Pool.Transform(featurizer, rows);
             timings.FeaturizeMs = clock.Elapsed.TotalMilliseconds;
-            timings.CachedItems = entry.Pool.RowCount;
-            timings.CachedBytes = entry.Pool.EstimatedBytes;
             return new PreparedPool(ids, features);
         }
         finally
@@ -100,6 +112,9 @@ internal sealed class PoolCache(IOptions<PoolCacheOptions> options, ILogger<Pool
             Trim(projectId);
         }
     }
+
+    /// <summary>Whether another project may still be warmed without evicting one.</summary>
+    public bool HasRoom => _entries.Values.Sum(e => (long)(e.Pool?.RowCount ?? 0)) < options.Value.MaxItems;
 
     private static async Task<long[]> ListUnlabeledAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId, CancellationToken cancellationToken)
     {

@@ -30,6 +30,8 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, PoolCache pool
     {
         var deliveryMs = (DateTimeOffset.UtcNow - trainedAt).TotalMilliseconds;
         var clock = Stopwatch.StartNew();
+        // Process CPU time says how much work a session is on a machine busy with other work, where wall time says little.
+        var cpu = Environment.CpuUsage.TotalTime;
         var stage = Stopwatch.StartNew();
         using var activity = PlatformTelemetry.ActivitySource.StartActivity("rank pool");
         activity?.SetTag("alp.project_id", projectId);
@@ -75,11 +77,11 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, PoolCache pool
 
         Latency.Record(clock.Elapsed.TotalMilliseconds);
         logger.LogInformation(
-            "Session {SessionId} of {ProjectId}: ranked {Pool} items with v{Version} ({Strategy}), kept {Count}, in {ElapsedMs} ms " +
+            "Session {SessionId} of {ProjectId}: ranked {Pool} items with v{Version} ({Strategy}), kept {Count}, in {ElapsedMs} ms, {CpuMs:0} ms CPU " +
             "(delivery {DeliveryMs:0} ms before it, model {ModelMs:0} ms, list {ListMs:0} ms, load {LoadMs:0} ms for {LoadedItems} new items, featurize {FeaturizeMs:0} ms, score {ScoreMs:0} ms, write {WriteMs:0} ms; " +
             "cache {CachedItems} items, {CachedMegabytes:0} MB, rebuilt {Rebuilt})",
             sessionId, projectId, pool.ItemIds.Length, modelVersion, strategyName, ranked.Count, clock.ElapsedMilliseconds,
-            deliveryMs, modelMs, timings.ListMs, timings.LoadMs, timings.LoadedItems, timings.FeaturizeMs, scoreMs, writeMs,
+            (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds, deliveryMs, modelMs, timings.ListMs, timings.LoadMs, timings.LoadedItems, timings.FeaturizeMs, scoreMs, writeMs,
             timings.CachedItems, timings.CachedBytes / 1e6, timings.Rebuilt);
     }
 

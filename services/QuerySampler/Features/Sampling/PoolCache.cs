@@ -135,8 +135,15 @@ internal sealed class PoolCache(IOptions<PoolCacheOptions> options, ILogger<Pool
         await using var command = new NpgsqlCommand(
             $"SELECT id, {select} FROM items WHERE project_id = @project AND NOT is_labeled AND {filter} ORDER BY id", connection, transaction);
         command.Parameters.AddWithValue("project", projectId);
-        command.Parameters.AddWithValue("after", entry.MaxId);
-        command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, missing.ToArray());
+        if (missing[0] > entry.MaxId)
+        {
+            command.Parameters.AddWithValue("after", entry.MaxId);
+        }
+        else
+        {
+            command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint, missing.ToArray());
+        }
+
         for (var i = 0; i < columns.Count; i++)
         {
             command.Parameters.AddWithValue($"c{i}", columns[i]);

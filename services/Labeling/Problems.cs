@@ -10,10 +10,12 @@ internal static class Problems
     public static async Task<IResult?> LabelOutsideSetAsync(PlatformDbContext db, Guid projectId, string label, CancellationToken cancellationToken)
     {
         var labelSet = await db.ProjectLabels.Where(l => l.ProjectId == projectId).OrderBy(l => l.Position).Select(l => l.Name).ToListAsync(cancellationToken);
-        return labelSet.Contains(label)
-            ? null
-            : Results.ValidationProblem(
-                new Dictionary<string, string[]> { ["label"] = [$"'{label}' is not a label of this project. Use one of: {string.Join(", ", labelSet)}."] },
-                title: "The label is invalid.");
+        return labelSet.Contains(label) ? null : LabelOutsideSet(label, labelSet);
     }
+
+    /// <summary>The 400 for a <paramref name="label"/> that is not in <paramref name="labelSet"/> (the project's labels, in order).</summary>
+    public static IResult LabelOutsideSet(string label, IReadOnlyList<string> labelSet) =>
+        Results.ValidationProblem(
+            new Dictionary<string, string[]> { ["label"] = [$"'{label}' is not a label of this project. Use one of: {string.Join(", ", labelSet)}."] },
+            title: "The label is invalid.");
 }

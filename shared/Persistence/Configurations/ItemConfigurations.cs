@@ -19,6 +19,8 @@ internal sealed class ItemConfiguration : IEntityTypeConfiguration<Item>
         builder.HasIndex(i => new { i.ProjectId, i.ExternalId }).IsUnique();
         // The unlabeled pool: scanned by the sampler after every model and by labeling before the first one.
         builder.HasIndex(i => new { i.ProjectId, i.Id }).HasFilter("NOT is_labeled").HasDatabaseName("ix_items_unlabeled_pool");
+        // The unranked pool in the order labeling serves it before the first model (content hash: fixed, pseudo-random).
+        builder.HasIndex(i => new { i.ProjectId, i.ContentHash }, "ix_items_unlabeled_by_hash").HasFilter("NOT is_labeled");
         builder.ToTable(t => t.HasCheckConstraint("ck_items_content_hash_length", "octet_length(content_hash) = 32"));
     }
 }

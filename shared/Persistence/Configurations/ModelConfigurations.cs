@@ -35,6 +35,8 @@ internal sealed class QueryConfiguration : IEntityTypeConfiguration<Query>
         builder.HasOne<QuerySession>().WithMany().HasForeignKey(q => new { q.ProjectId, q.SessionId }).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<Item>().WithMany().HasForeignKey(q => q.ItemId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(q => q.ItemId);
+        // What is left to serve in a session, in rank order (the next-item scan skips no labeled items).
+        builder.HasIndex(q => new { q.ProjectId, q.SessionId, q.Rank }, "ix_queries_open").HasFilter("NOT is_labeled");
     }
 }
 

@@ -29,4 +29,7 @@ public sealed class Query
 
     /// <summary>The strategy's score, normalised to [0, 1]; higher is more informative.</summary>
     public double Score { get; set; }
+
+    /// <summary>Mirrors the item's <see cref="Item.IsLabeled"/> (set when it is labeled), so the open part of a session is one index.</summary>
+    public bool IsLabeled { get; set; }
 }

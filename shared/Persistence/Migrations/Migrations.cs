@@ -16,3 +16,7 @@ public sealed class ItemSkips() : SqlMigration("0002_item_skips");
 [DbContext(typeof(PlatformDbContext))]
 [Migration("0003_simulation_baselines")]
 public sealed class SimulationBaselines() : SqlMigration("0003_simulation_baselines");
+
+[DbContext(typeof(PlatformDbContext))]
+[Migration("0005_fast_next_item")]
+public sealed class FastNextItem() : SqlMigration("0005_fast_next_item");

@@ -39,13 +39,32 @@ public static class Outbox
     public static async Task AddOutboxMessageAsync<T>(this NpgsqlConnection connection, NpgsqlTransaction transaction, T message, CancellationToken cancellationToken)
         where T : class, IProjectMessage
     {
-        await using var command = new NpgsqlCommand(
-            "INSERT INTO outbox_messages (message_type, body, trace_parent, created_at, attempts) VALUES (@type, @body::jsonb, @trace, now(), 0)",
-            connection, transaction);
-        command.Parameters.AddWithValue("type", typeof(T).FullName!);
-        command.Parameters.AddWithValue("body", JsonSerializer.Serialize(message, JsonOptions));
-        command.Parameters.AddWithValue("trace", (object?)Activity.Current?.Id ?? DBNull.Value);
+        await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
+        AddParameters(command.Parameters, message);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The outbox row for <paramref name="message"/> as a command to add to an <see cref="NpgsqlBatch"/> holding the
+    /// state change it announces (a batch without an explicit transaction commits or fails as a whole).
+    /// </summary>
+    public static NpgsqlBatchCommand OutboxCommand<T>(T message)
+        where T : class, IProjectMessage
+    {
+        var command = new NpgsqlBatchCommand(InsertSql);
+        AddParameters(command.Parameters, message);
+        return command;
+    }
+
+    private const string InsertSql =
+        "INSERT INTO outbox_messages (message_type, body, trace_parent, created_at, attempts) VALUES (@type, @body::jsonb, @trace, now(), 0)";
+
+    private static void AddParameters<T>(NpgsqlParameterCollection parameters, T message)
+        where T : class, IProjectMessage
+    {
+        parameters.AddWithValue("type", typeof(T).FullName!);
+        parameters.AddWithValue("body", JsonSerializer.Serialize(message, JsonOptions));
+        parameters.AddWithValue("trace", NpgsqlTypes.NpgsqlDbType.Varchar, (object?)Activity.Current?.Id ?? DBNull.Value);
     }
 }
 

@@ -135,6 +135,49 @@ public sealed class LabelingApiTests(LabelingFixture fixture) : IClassFixture<La
         Assert.Equal((3, 1, 2, 1), (counts.GetProperty("total").GetInt32(), counts.GetProperty("labeled").GetInt32(), counts.GetProperty("unlabeled").GetInt32(), counts.GetProperty("leased").GetInt32()));
     }
 
+    [Fact]
+    public async Task Should_serve_the_session_in_rank_order_then_the_pool_and_copy_the_query_context_into_the_label()
+    {
+        var (project, items) = await fixture.ArrangeProjectAsync(4);
+        await using (var connection = await fixture.Database.OpenConnectionAsync())
+        {
+            await using var session = new NpgsqlCommand(
+                """
+                INSERT INTO query_sessions (project_id, session_id, model_version, strategy, query_count, created_at) VALUES (@p, 1, 3, 'least_confidence', 3, now());
+                INSERT INTO queries (project_id, session_id, rank, item_id, score) VALUES (@p, 1, 1, @a, 0.9), (@p, 1, 2, @b, 0.5), (@p, 1, 3, @c, 0.2);
+                """,
+                connection);
+            session.Parameters.AddWithValue("p", project);
+            session.Parameters.AddWithValue("a", items[2]);
+            session.Parameters.AddWithValue("b", items[0]);
+            session.Parameters.AddWithValue("c", items[3]);
+            await session.ExecuteNonQueryAsync();
+        }
+
+        var first = await fixture.NextAsync(project, fixture.Alice);
+        using var label = await fixture.SendAsync(
+            HttpMethod.Post, $"/api/projects/{project}/items/{first}/labels", fixture.Alice, new { requestId = Guid.NewGuid(), label = "legit" });
+        var stored = await label.Content.ReadFromJsonAsync<JsonElement>();
+        using var again = await fixture.SendAsync(
+            HttpMethod.Post, $"/api/projects/{project}/items/{first}/labels", fixture.Alice, new { requestId = Guid.NewGuid(), label = "clickbait" });
+        var served = new[] { await fixture.NextAsync(project, fixture.Bob), await fixture.NextAsync(project, fixture.Alice), await fixture.NextAsync(project, fixture.Bob) };
+
+        Assert.Equal(items[2], first);
+        Assert.Equal(HttpStatusCode.Created, label.StatusCode);
+        Assert.Equal((1, "least_confidence", 1, 0.9, 3), (
+            stored.GetProperty("querySessionId").GetInt32(), stored.GetProperty("queryStrategy").GetString(), stored.GetProperty("queryRank").GetInt32(),
+            stored.GetProperty("queryScore").GetDouble(), stored.GetProperty("modelVersion").GetInt32()));
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM queries WHERE item_id = @i AND is_labeled", items[2]));
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM outbox_messages WHERE body->>'labelId' = @i::text", stored.GetProperty("id").GetInt64()));
+
+        // A second label by the same annotator is refused, and its batch leaves nothing behind (no second event).
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM outbox_messages WHERE body->>'itemId' = @i::text", items[2]));
+
+        // The rest of the session in rank order, then the item no session ranked.
+        Assert.Equal(new long?[] { items[0], items[3], items[1] }, served);
+    }
+
     private async Task ExpireLeaseAsync(long item)
     {
         await using var connection = await fixture.Database.OpenConnectionAsync();

@@ -24,9 +24,14 @@ internal static class AnnotateCommand
         var prefix = new Option<string>("--user-prefix") { Description = "Prefix of the annotators' user names.", DefaultValueFactory = _ => "oracle" };
         var think = new Option<int>("--think-ms") { Description = "Time each annotator spends per item.", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Also write the summary, with every accepted label id, to this JSON file." };
+        var rate = new Option<double?>("--rate")
+        {
+            Description = "Pace each annotator at this many labels per second (open loop; latencies count from when a request was due). Default: as fast as the server answers.",
+        };
+        var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (the budget still caps the labels)." };
         var command = new Command("annotate", "Play N oracle annotators against a project through the HTTP API.")
         {
-            project, oracle, label, text, idColumn, annotators, budget, prefix, think, json,
+            project, oracle, label, text, idColumn, annotators, budget, prefix, think, json, rate, duration,
         };
         var connection = PlatformOptions.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -40,10 +45,20 @@ internal static class AnnotateCommand
                     return 2;
                 }
 
+                if (parse.GetValue(rate) is <= 0 or > 1000 || parse.GetValue(duration) is <= 0)
+                {
+                    Console.Error.WriteLine("--rate must be above 0 and at most 1000 labels/s per annotator, and --duration above 0 s.");
+                    return 2;
+                }
+
                 var endpoints = connection.Resolve(parse);
                 var settings = new AnnotateSettings(
                     endpoints.Ingestion, endpoints.Labeling, endpoints.Token, parse.GetValue(project), parse.GetValue(annotators), parse.GetValue(budget),
-                    parse.GetValue(prefix)!, parse.GetValue(think) > 0 ? TimeSpan.FromMilliseconds(parse.GetValue(think)) : null);
+                    parse.GetValue(prefix)!, parse.GetValue(think) > 0 ? TimeSpan.FromMilliseconds(parse.GetValue(think)) : null)
+                {
+                    RatePerAnnotator = parse.GetValue(rate),
+                    Duration = parse.GetValue(duration) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                };
                 using var players = new OracleAnnotators(settings, truth, Console.Error);
                 var summary = await players.RunAsync(cancellationToken);
                 Print(summary);
@@ -68,6 +83,12 @@ internal static class AnnotateCommand
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"annotators {s.Annotators}  accepted {s.Accepted}  replayed {s.Replayed}  conflicts {s.Conflicts}  unknown {s.UnknownItems}  served twice {s.ServedTwice}  errors {s.Errors}"));
         Console.WriteLine(string.Create(c, $"{s.Seconds:0.0} s, {s.LabelsPerSecond:0.0} labels/s"));
+        if (s.RatePerAnnotator is { } paced)
+        {
+            Console.WriteLine(string.Create(
+                c, $"paced at {paced:0.##} labels/s per annotator ({paced * s.Annotators:0} offered); cycles more than a period late: {s.MissedSchedule}"));
+        }
+
         Console.WriteLine("request        count     p50 ms    p95 ms    p99 ms    max ms");
         foreach (var (name, l) in new[] { ("next item", s.NextItem), ("submit label", s.SubmitLabel) })
         {

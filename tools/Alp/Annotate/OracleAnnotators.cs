@@ -9,7 +9,14 @@ namespace ActiveLabel.Alp.Annotate;
 
 /// <summary>What <see cref="OracleAnnotators"/> plays.</summary>
 internal sealed record AnnotateSettings(
-    Uri IngestionUrl, Uri LabelingUrl, string AdminToken, Guid ProjectId, int Annotators, int Budget, string UserPrefix, TimeSpan? PerItemTime);
+    Uri IngestionUrl, Uri LabelingUrl, string AdminToken, Guid ProjectId, int Annotators, int Budget, string UserPrefix, TimeSpan? PerItemTime)
+{
+    /// <summary>Paced (open-loop) annotators: each starts a next-item + label cycle at this many per second; null = closed loop.</summary>
+    public double? RatePerAnnotator { get; init; }
+
+    /// <summary>Stop starting new cycles after this long (the budget still caps the labels).</summary>
+    public TimeSpan? Duration { get; init; }
+}
 
 /// <summary>
 /// N concurrent annotators labeling a project through the public HTTP API, each answering from an <see cref="Oracle"/>:
@@ -20,7 +27,16 @@ internal sealed record AnnotateSettings(
 internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle, TextWriter log) : IDisposable
 {
     private const int MaxErrorsLogged = 5;
-    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { Timeout = TimeSpan.FromSeconds(30) };
+    // One connection per annotator, kept open; no proxy lookup, cookies or decompression on the hot path.
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = 1024,
+        UseProxy = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+    })
+    { Timeout = TimeSpan.FromSeconds(30) };
     private readonly LatencyRecorder _next = new();
     private readonly LatencyRecorder _submit = new();
     private readonly ConcurrentDictionary<long, long> _acceptedLabelIds = new();
@@ -39,12 +55,17 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
         _budget = settings.Budget;
         var tokens = await PrepareAnnotatorsAsync(cancellationToken);
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(tokens.Select(t => AnnotateAsync(t.User, t.Token, cancellationToken)));
+        var pacing = new Pacing(settings.RatePerAnnotator, settings.Annotators, settings.Duration, Stopwatch.GetTimestamp());
+        await Task.WhenAll(tokens.Select((t, i) => AnnotateAsync(t.User, t.Token, pacing.ForAnnotator(i), cancellationToken)));
         clock.Stop();
         return new AnnotateSummary(
             settings.Annotators, settings.Budget, _acceptedLabelIds.Count, _replayed, _conflicts, _unknown, _servedTwice, _errors,
             clock.Elapsed.TotalSeconds, _acceptedLabelIds.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),
-            _next.Summarize(), _submit.Summarize(), [.. _acceptedLabelIds.Keys.Order()]);
+            _next.Summarize(), _submit.Summarize(), [.. _acceptedLabelIds.Keys.Order()])
+        {
+            RatePerAnnotator = settings.RatePerAnnotator,
+            MissedSchedule = pacing.Missed,
+        };
     }
 
     private async Task<List<(string User, string Token)>> PrepareAnnotatorsAsync(CancellationToken cancellationToken)
@@ -63,11 +84,14 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
         return tokens;
     }
 
-    private async Task AnnotateAsync(string user, string token, CancellationToken cancellationToken)
+    private async Task AnnotateAsync(string user, string token, Pacing.Schedule schedule, CancellationToken cancellationToken)
     {
-        while (Interlocked.Decrement(ref _budget) >= 0)
+        while (schedule.Continues() && Interlocked.Decrement(ref _budget) >= 0)
         {
-            var item = await NextAsync(token, cancellationToken);
+            // Paced: the cycle's latency counts from when it was due, so a slow answer that delays the next cycle is
+            // counted against the server instead of silently lowering the offered load (coordinated omission).
+            var due = await schedule.WaitForNextAsync(cancellationToken);
+            var item = await NextAsync(token, due, cancellationToken);
             if (item is null)
             {
                 return; // Nothing left for this annotator.
@@ -101,11 +125,10 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
         }
     }
 
-    private async Task<JsonElement?> NextAsync(string token, CancellationToken cancellationToken)
+    private async Task<JsonElement?> NextAsync(string token, long dueTimestamp, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
         using var response = await SendWithRetryAsync(HttpMethod.Post, $"/api/projects/{settings.ProjectId}/next", token, null, cancellationToken);
-        _next.Record(clock.Elapsed);
+        _next.RecordSince(dueTimestamp);
         if (response.StatusCode == HttpStatusCode.NoContent)
         {
             return null;
@@ -118,9 +141,9 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
     private async Task SubmitAsync(long itemId, string label, string token, CancellationToken cancellationToken)
     {
         var body = new { requestId = Guid.NewGuid(), label, timeSpentMs = (int?)settings.PerItemTime?.TotalMilliseconds };
-        var clock = Stopwatch.StartNew();
+        var started = Stopwatch.GetTimestamp();
         using var response = await SendWithRetryAsync(HttpMethod.Post, $"/api/projects/{settings.ProjectId}/items/{itemId}/labels", token, body, cancellationToken);
-        _submit.Record(clock.Elapsed);
+        _submit.RecordSince(started);
         switch (response.StatusCode)
         {
             case HttpStatusCode.Created or HttpStatusCode.OK:
@@ -202,4 +225,11 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
 /// <summary>What a run of oracle annotators did; <c>alp annotate --json</c> prints it.</summary>
 internal sealed record AnnotateSummary(
     int Annotators, int Budget, int Accepted, int Replayed, int Conflicts, int UnknownItems, int ServedTwice, int Errors,
-    double Seconds, double LabelsPerSecond, LatencySummary NextItem, LatencySummary SubmitLabel, IReadOnlyList<long> LabelIds);
+    double Seconds, double LabelsPerSecond, LatencySummary NextItem, LatencySummary SubmitLabel, IReadOnlyList<long> LabelIds)
+{
+    /// <summary>The paced rate per annotator (labels/s), null for a closed loop.</summary>
+    public double? RatePerAnnotator { get; init; }
+
+    /// <summary>Paced cycles that started more than one period late (the server could not keep up with the offered load).</summary>
+    public long MissedSchedule { get; init; }
+}

@@ -1,3 +1,4 @@
+using ActiveLabel.ServiceDefaults.Security;
 using Npgsql;
 
 namespace ActiveLabel.Labeling.Features.NextItem;
@@ -9,46 +10,17 @@ namespace ActiveLabel.Labeling.Features.NextItem;
 /// The item row is locked with SKIP LOCKED and the lease written in the same statement, and item_leases has one row
 /// per item, so two annotators can never hold the same item.
 /// </summary>
+/// <remarks>
+/// The hot path of the annotators' load: the membership check and the caller's state are one round trip, the lease
+/// and everything the answer shows another; statements are prepared (once per pooled connection), and the session
+/// walk reads only its open part (<c>ix_queries_open</c>), so its cost does not grow as the session is used up.
+/// </remarks>
 internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
 {
-    private const string FromSession = """
-        WITH session AS (
-            SELECT session_id FROM query_sessions WHERE project_id = @project ORDER BY session_id DESC LIMIT 1
-        ), candidate AS (
-            SELECT i.id FROM session s
-            JOIN queries q ON q.project_id = @project AND q.session_id = s.session_id
-            JOIN items i ON i.id = q.item_id
-            WHERE NOT i.is_labeled
-              AND NOT EXISTS (SELECT 1 FROM item_leases l WHERE l.item_id = i.id AND l.expires_at > now())
-              AND NOT EXISTS (SELECT 1 FROM item_skips k WHERE k.item_id = i.id AND k.annotator = @annotator)
-            ORDER BY q.rank
-            LIMIT 1
-            FOR UPDATE OF i SKIP LOCKED
-        )
-        INSERT INTO item_leases (item_id, project_id, annotator, session_id, leased_at, expires_at)
-        SELECT c.id, @project, @annotator, (SELECT session_id FROM session), now(), now() + @duration FROM candidate c
-        ON CONFLICT (item_id) DO UPDATE SET annotator = EXCLUDED.annotator, session_id = EXCLUDED.session_id,
-            leased_at = EXCLUDED.leased_at, expires_at = EXCLUDED.expires_at
-            WHERE item_leases.expires_at <= now()
-        RETURNING item_id
-        """;
-
-    private const string FromPool = """
-        WITH candidate AS (
-            SELECT i.id FROM items i
-            WHERE i.project_id = @project AND NOT i.is_labeled
-              AND NOT EXISTS (SELECT 1 FROM item_leases l WHERE l.item_id = i.id AND l.expires_at > now())
-              AND NOT EXISTS (SELECT 1 FROM item_skips k WHERE k.item_id = i.id AND k.annotator = @annotator)
-            ORDER BY i.content_hash
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED
-        )
-        INSERT INTO item_leases (item_id, project_id, annotator, session_id, leased_at, expires_at)
-        SELECT c.id, @project, @annotator, NULL, now(), now() + @duration FROM candidate c
-        ON CONFLICT (item_id) DO UPDATE SET annotator = EXCLUDED.annotator, session_id = NULL,
-            leased_at = EXCLUDED.leased_at, expires_at = EXCLUDED.expires_at
-            WHERE item_leases.expires_at <= now()
-        RETURNING item_id
+    // The newest session, and the items the caller holds (oldest first).
+    private const string State = """
+        SELECT (SELECT max(session_id) FROM query_sessions WHERE project_id = @project),
+               ARRAY(SELECT item_id FROM item_leases WHERE project_id = @project AND annotator = @annotator AND expires_at > now() ORDER BY leased_at)
         """;
 
     private const string Available = """
@@ -57,38 +29,109 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
         AND NOT EXISTS (SELECT 1 FROM item_skips k WHERE k.item_id = i.id AND k.annotator = @annotator)
         """;
 
+    // Each lease statement answers the served item with why it was asked (session entry, strategy, model version).
+    private const string Served = """
+        SELECT l.item_id, i.external_id, i.payload::text, l.expires_at, l.session_id, q.rank, q.score, s.strategy, s.model_version
+        FROM leased l
+        JOIN items i ON i.id = l.item_id
+        LEFT JOIN queries q ON q.project_id = @project AND q.session_id = l.session_id AND q.item_id = l.item_id
+        LEFT JOIN query_sessions s ON s.project_id = @project AND s.session_id = l.session_id
+        """;
+
+    private const string Upsert = """
+        ON CONFLICT (item_id) DO UPDATE SET annotator = EXCLUDED.annotator, session_id = EXCLUDED.session_id,
+            leased_at = EXCLUDED.leased_at, expires_at = EXCLUDED.expires_at
+            WHERE item_leases.expires_at <= now()
+        RETURNING item_id, expires_at, session_id
+        """;
+
+    private const string FromSession = $"""
+        WITH candidate AS (
+            SELECT i.id FROM queries q
+            JOIN items i ON i.id = q.item_id
+            WHERE q.project_id = @project AND q.session_id = @session AND NOT q.is_labeled AND {Available}
+            ORDER BY q.rank
+            LIMIT 1
+            FOR UPDATE OF i SKIP LOCKED
+        ), leased AS (
+            INSERT INTO item_leases (item_id, project_id, annotator, session_id, leased_at, expires_at)
+            SELECT c.id, @project, @annotator, @session, now(), now() + @duration FROM candidate c
+            {Upsert}
+        )
+        {Served}
+        """;
+
+    private const string FromPool = $"""
+        WITH candidate AS (
+            SELECT i.id FROM items i
+            WHERE i.project_id = @project AND {Available}
+            ORDER BY i.content_hash
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+        ), leased AS (
+            INSERT INTO item_leases (item_id, project_id, annotator, session_id, leased_at, expires_at)
+            SELECT c.id, @project, @annotator, NULL, now(), now() + @duration FROM candidate c
+            {Upsert}
+        )
+        {Served}
+        """;
+
     private const string SessionHasCandidates = $"""
         SELECT EXISTS (
             SELECT 1 FROM queries q JOIN items i ON i.id = q.item_id
-            WHERE q.project_id = @project
-              AND q.session_id = (SELECT max(session_id) FROM query_sessions WHERE project_id = @project)
-              AND {Available})
+            WHERE q.project_id = @project AND q.session_id = @session AND NOT q.is_labeled AND {Available})
         """;
 
     private const string PoolHasCandidates = $"SELECT EXISTS (SELECT 1 FROM items i WHERE i.project_id = @project AND {Available})";
 
-    private const string HeldByAnnotator = """
-        SELECT item_id FROM item_leases
-        WHERE project_id = @project AND annotator = @annotator AND expires_at > now()
-        ORDER BY leased_at
+    private const string Extend = $"""
+        WITH leased AS (
+            UPDATE item_leases SET expires_at = now() + @duration WHERE item_id = @item AND annotator = @annotator AND project_id = @project
+            RETURNING item_id, expires_at, session_id
+        )
+        {Served}
         """;
 
-    private const string Extend = "UPDATE item_leases SET expires_at = now() + @duration WHERE item_id = @item AND annotator = @annotator";
-
-    /// <summary>The leased item's id, or null when nothing is left to label for this annotator.</summary>
-    public async Task<long?> LeaseNextAsync(Guid projectId, string annotator, LeaseOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// The leased item, <see cref="LeaseOutcome.NothingLeft"/> when nothing is left to label for this annotator, or
+    /// <see cref="LeaseOutcome.NoAccess"/> when the project does not exist or the caller is not a member.
+    /// </summary>
+    public async Task<(LeaseOutcome Outcome, ServedItem? Item)> LeaseNextAsync(
+        Guid projectId, System.Security.Claims.ClaimsPrincipal user, LeaseOptions options, CancellationToken cancellationToken)
     {
+        var annotator = user.UserId();
         var duration = TimeSpan.FromSeconds(options.LeaseSeconds);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var held = await ReadIdsAsync(connection, HeldByAnnotator, projectId, annotator, duration, cancellationToken);
-        if (held.Count >= options.MaxLeasesPerAnnotator)
+
+        int? session;
+        long[] held;
+        await using (var batch = new NpgsqlBatch(connection))
         {
-            await using var extend = new NpgsqlCommand(Extend, connection);
+            batch.BatchCommands.Add(ProjectAccess.AccessCommand(user, projectId));
+            batch.BatchCommands.Add(Command(State, projectId, annotator));
+            await batch.PrepareAsync(cancellationToken);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            if (!reader.GetBoolean(0))
+            {
+                return (LeaseOutcome.NoAccess, null);
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            session = reader.IsDBNull(0) ? null : reader.GetInt32(0);
+            held = reader.GetFieldValue<long[]>(1);
+        }
+
+        if (held.Length >= options.MaxLeasesPerAnnotator)
+        {
+            var extend = Command(Extend, projectId, annotator);
             extend.Parameters.AddWithValue("item", held[0]);
-            extend.Parameters.AddWithValue("annotator", annotator);
             extend.Parameters.AddWithValue("duration", duration);
-            await extend.ExecuteNonQueryAsync(cancellationToken);
-            return held[0];
+            if (await ServeAsync(connection, extend, cancellationToken) is { } again)
+            {
+                return (LeaseOutcome.Leased, again);
+            }
         }
 
         // A statement can lose a race: its snapshot predates a lease another annotator committed on the same item, so
@@ -96,59 +139,93 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
         // unranked pool is only for when the session has nothing left for this annotator.
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            if (await LeaseAsync(connection, FromSession, projectId, annotator, duration, cancellationToken) is { } fromSession)
+            if (session is { } sessionId)
             {
-                return fromSession;
+                if (await ServeAsync(connection, SessionCommand(FromSession, projectId, annotator, sessionId, duration), cancellationToken) is { } ranked)
+                {
+                    return (LeaseOutcome.Leased, ranked);
+                }
+
+                if (await ExistsAsync(connection, SessionCommand(SessionHasCandidates, projectId, annotator, sessionId, null), cancellationToken))
+                {
+                    continue;
+                }
             }
 
-            if (await ExistsAsync(connection, SessionHasCandidates, projectId, annotator, cancellationToken))
+            var pool = Command(FromPool, projectId, annotator);
+            pool.Parameters.AddWithValue("duration", duration);
+            if (await ServeAsync(connection, pool, cancellationToken) is { } unranked)
             {
-                continue;
+                return (LeaseOutcome.Leased, unranked);
             }
 
-            if (await LeaseAsync(connection, FromPool, projectId, annotator, duration, cancellationToken) is { } fromPool)
+            if (!await ExistsAsync(connection, Command(PoolHasCandidates, projectId, annotator), cancellationToken))
             {
-                return fromPool;
-            }
-
-            if (!await ExistsAsync(connection, PoolHasCandidates, projectId, annotator, cancellationToken))
-            {
-                return null;
+                return (LeaseOutcome.NothingLeft, null);
             }
         }
 
-        return null;
+        return (LeaseOutcome.NothingLeft, null);
     }
 
-    private static async Task<long?> LeaseAsync(
-        NpgsqlConnection connection, string sql, Guid projectId, string annotator, TimeSpan duration, CancellationToken cancellationToken)
+    private static NpgsqlBatchCommand Command(string sql, Guid projectId, string annotator)
     {
-        var leased = await ReadIdsAsync(connection, sql, projectId, annotator, duration, cancellationToken);
-        return leased.Count == 1 ? leased[0] : null;
-    }
-
-    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, string sql, Guid projectId, string annotator, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
+        var command = new NpgsqlBatchCommand(sql);
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("annotator", annotator);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return command;
     }
 
-    private static async Task<List<long>> ReadIdsAsync(
-        NpgsqlConnection connection, string sql, Guid projectId, string annotator, TimeSpan duration, CancellationToken cancellationToken)
+    private static NpgsqlBatchCommand SessionCommand(string sql, Guid projectId, string annotator, int sessionId, TimeSpan? duration)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("project", projectId);
-        command.Parameters.AddWithValue("annotator", annotator);
-        command.Parameters.AddWithValue("duration", duration);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var ids = new List<long>();
-        while (await reader.ReadAsync(cancellationToken))
+        var command = Command(sql, projectId, annotator);
+        command.Parameters.AddWithValue("session", sessionId);
+        if (duration is { } d)
         {
-            ids.Add(reader.GetInt64(0));
+            command.Parameters.AddWithValue("duration", d);
         }
 
-        return ids;
+        return command;
+    }
+
+    private static async Task<ServedItem?> ServeAsync(NpgsqlConnection connection, NpgsqlBatchCommand command, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { command } };
+        await batch.PrepareAsync(cancellationToken);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new ServedItem(
+            reader.GetInt64(0),
+            reader.GetString(1),
+            reader.GetString(2),
+            reader.GetFieldValue<DateTimeOffset>(3),
+            reader.IsDBNull(4) ? null : reader.GetInt32(4),
+            reader.IsDBNull(5) ? null : reader.GetInt32(5),
+            reader.IsDBNull(6) ? null : reader.GetDouble(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            reader.IsDBNull(8) ? null : reader.GetInt32(8));
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlBatchCommand command, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { command } };
+        await batch.PrepareAsync(cancellationToken);
+        return (bool)(await batch.ExecuteScalarAsync(cancellationToken))!;
     }
 }
+
+/// <summary>What <see cref="ItemLeaser.LeaseNextAsync"/> found.</summary>
+internal enum LeaseOutcome
+{
+    Leased,
+    NothingLeft,
+    NoAccess,
+}
+
+/// <summary>A leased item with its payload (JSON text) and the query session entry that ranked it, if any.</summary>
+internal sealed record ServedItem(
+    long ItemId, string ExternalId, string Payload, DateTimeOffset ExpiresAt, int? SessionId, int? Rank, double? Score, string? Strategy, int? ModelVersion);

@@ -17,44 +17,22 @@ internal static class NextItemEndpoint
         return app;
     }
 
-    private static async Task<IResult> NextAsync(
-        Guid projectId, HttpContext http, PlatformDbContext db, ItemLeaser leaser, IOptions<LeaseOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> NextAsync(Guid projectId, HttpContext http, ItemLeaser leaser, IOptions<LeaseOptions> options, CancellationToken cancellationToken)
     {
-        if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
+        var (outcome, served) = await leaser.LeaseNextAsync(projectId, http.User, options.Value, cancellationToken);
+        if (outcome == LeaseOutcome.NoAccess)
         {
             return ProjectAccess.NotFound(projectId);
         }
 
-        var itemId = await leaser.LeaseNextAsync(projectId, http.User.UserId(), options.Value, cancellationToken);
-        if (itemId is null)
+        if (served is null)
         {
             return Results.NoContent();
         }
 
-        var served = await (
-            from lease in db.ItemLeases
-            join item in db.Items on lease.ItemId equals item.Id
-            where lease.ItemId == itemId
-            join q in db.Queries on new { lease.ProjectId, SessionId = lease.SessionId ?? -1, lease.ItemId } equals new { q.ProjectId, q.SessionId, q.ItemId } into queries
-            from query in queries.DefaultIfEmpty()
-            join s in db.QuerySessions on new { lease.ProjectId, SessionId = lease.SessionId ?? -1 } equals new { s.ProjectId, s.SessionId } into sessions
-            from session in sessions.DefaultIfEmpty()
-            select new
-            {
-                item.Id,
-                item.ExternalId,
-                item.Payload,
-                lease.ExpiresAt,
-                lease.SessionId,
-                Rank = (int?)query.Rank,
-                Score = (double?)query.Score,
-                session.Strategy,
-                ModelVersion = (int?)session.ModelVersion,
-            }).AsNoTracking().SingleAsync(cancellationToken);
-
         using var payload = JsonDocument.Parse(served.Payload);
         return Results.Ok(new NextItemResponse(
-            served.Id,
+            served.ItemId,
             served.ExternalId,
             payload.RootElement.Clone(),
             served.ExpiresAt,

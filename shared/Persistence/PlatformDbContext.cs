@@ -15,7 +15,6 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<Query> Queries => Set<Query>();
     public DbSet<ItemLease> ItemLeases => Set<ItemLease>();
     public DbSet<ItemSkip> ItemSkips => Set<ItemSkip>();
-    public DbSet<TrainingState> TrainingStates => Set<TrainingState>();
     public DbSet<SimulationBaseline> SimulationBaselines => Set<SimulationBaseline>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();

@@ -11,6 +11,7 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
         builder.HasKey(m => m.Id);
         builder.Property(m => m.Id).UseIdentityAlwaysColumn();
         builder.Property(m => m.Metrics).HasColumnType("jsonb");
+        builder.Property(m => m.TrainedBy).HasMaxLength(200);
         builder.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(m => new { m.ProjectId, m.Version }).IsUnique();
     }
@@ -37,16 +38,6 @@ internal sealed class QueryConfiguration : IEntityTypeConfiguration<Query>
         builder.HasIndex(q => q.ItemId);
         // What is left to serve in a session, in rank order (the next-item scan skips no labeled items).
         builder.HasIndex(q => new { q.ProjectId, q.SessionId, q.Rank }, "ix_queries_open").HasFilter("NOT is_labeled");
-    }
-}
-
-internal sealed class TrainingStateConfiguration : IEntityTypeConfiguration<TrainingState>
-{
-    public void Configure(EntityTypeBuilder<TrainingState> builder)
-    {
-        builder.ToTable("training_state");
-        builder.HasKey(s => s.ProjectId);
-        builder.HasOne<Project>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

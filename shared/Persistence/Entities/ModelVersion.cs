@@ -20,6 +20,21 @@ public sealed class ModelVersion
     /// <summary>The serialized model (versioned binary format of the learning engine).</summary>
     public required byte[] Model { get; set; }
 
+    /// <summary>
+    /// Label rows in the training snapshot (corrections change a row, not the count). The retrain trigger counts the
+    /// project's labels beyond it, which also catches a label whose id is below <see cref="LastLabelId"/> but whose
+    /// transaction committed after the snapshot. Null only for versions stored outside the Trainer (tests).
+    /// </summary>
+    public long? LabelsSeen { get; set; }
+
     public int TrainingDurationMs { get; set; }
+
+    /// <summary>When the replica began reading the snapshot; null for versions stored before migration 0004.</summary>
+    public DateTimeOffset? TrainingStartedAt { get; set; }
+
+    /// <summary>The Trainer replica that trained it (host name and process id); null before migration 0004.</summary>
+    public string? TrainedBy { get; set; }
+
+    /// <summary>When the version was stored: the end of its training.</summary>
     public DateTimeOffset CreatedAt { get; set; }
 }

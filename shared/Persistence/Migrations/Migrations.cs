@@ -18,5 +18,9 @@ public sealed class ItemSkips() : SqlMigration("0002_item_skips");
 public sealed class SimulationBaselines() : SqlMigration("0003_simulation_baselines");
 
 [DbContext(typeof(PlatformDbContext))]
+[Migration("0004_training_provenance")]
+public sealed class TrainingProvenance() : SqlMigration("0004_training_provenance");
+
+[DbContext(typeof(PlatformDbContext))]
 [Migration("0005_fast_next_item")]
 public sealed class FastNextItem() : SqlMigration("0005_fast_next_item");

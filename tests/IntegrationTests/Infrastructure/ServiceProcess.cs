@@ -23,6 +23,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public Uri BaseAddress { get; }
     public HttpClient Http { get; }
 
+    /// <summary>The OS process id (a Trainer records it, with the host name, as the replica that trained a model).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>
     /// Starts the service against the given database and virtual host and waits until it is ready;
     /// <paramref name="environment"/> adds or overrides settings (e.g. <c>Ingestion__Upload__MaxBodyBytes</c>).
@@ -102,6 +105,12 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Freezes the process (SIGSTOP): its connections stay open but it does nothing, like a stalled pod.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Lets a paused process go on (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
@@ -113,6 +122,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    private Task SignalAsync(string signal) =>
+        ProcessRunner.RunAsync("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
     private void Record(string? line)
     {

@@ -8,7 +8,7 @@ namespace ActiveLabel.IntegrationTests.Messaging;
 
 /// <summary>
 /// Labeling and Trainer as separate OS processes on the real broker and database: a label submitted over HTTP
-/// reaches the Trainer as <c>LabelAdded</c>, once.
+/// reaches the Trainer as <c>LabelAdded</c> and makes a model, once.
 /// </summary>
 public sealed class LabelAddedAcrossProcessesTests(LabelingAndTrainerFixture stack) : IClassFixture<LabelingAndTrainerFixture>
 {
@@ -18,30 +18,33 @@ public sealed class LabelAddedAcrossProcessesTests(LabelingAndTrainerFixture sta
     private readonly ServiceProcess _labeling = stack.Labeling;
 
     [Fact]
-    public async Task Label_submitted_to_Labeling_should_be_consumed_once_by_the_Trainer_process()
+    public async Task Labels_submitted_to_Labeling_should_reach_the_Trainer_process_and_train_a_model_once()
     {
         await using var connection = await _database.OpenConnectionAsync();
         var project = await TestData.InsertProjectAsync(connection, "clickbait");
         await TestData.AddMemberAsync(connection, project, "ann1");
-        var item = await TestData.InsertItemAsync(connection, project, "headline-1", System.Security.Cryptography.SHA256.HashData("You won't believe this"u8));
+        var first = await TestData.InsertItemAsync(connection, project, "headline-1", System.Security.Cryptography.SHA256.HashData("You won't believe this"u8));
+        var second = await TestData.InsertItemAsync(connection, project, "headline-2", System.Security.Cryptography.SHA256.HashData("Budget passes"u8));
         var body = new { requestId = Guid.NewGuid(), label = "clickbait", timeSpentMs = 1500 };
 
-        var first = await PostLabelAsync(project, item, body);
-        var retry = await PostLabelAsync(project, item, body);
+        var created = await PostLabelAsync(project, first, body);
+        var retry = await PostLabelAsync(project, first, body);
+        var other = await PostLabelAsync(project, second, new { requestId = Guid.NewGuid(), label = "legit" });
 
-        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
-        var labelId = (await first.Content.ReadFromJsonAsync<LabelBody>())!.Id;
+        Assert.Equal(HttpStatusCode.Created, other.StatusCode);
+        var labelId = (await created.Content.ReadFromJsonAsync<LabelBody>())!.Id;
         Assert.Equal(labelId, (await retry.Content.ReadFromJsonAsync<LabelBody>())!.Id);
 
-        // What the Trainer process wrote when it consumed the event.
-        await Wait.UntilAsync(async () => await ObservedAsync(connection, project) is { } observed && observed.LastLabelId == labelId, Timeout, "the Trainer to record the label");
+        // The Trainer's sweep is off in this fixture: only the LabelAdded events can have asked for this model.
+        await Wait.UntilAsync(async () => await ModelsAsync(connection, project) == 1, Timeout, "the Trainer to train on the two labels");
         await Wait.UntilAsync(async () => await _virtualHost.QueueDepthAsync("trainer-label-added") == 0, Timeout, "the Trainer's queue to drain");
-        Assert.Equal((1L, labelId), await ObservedAsync(connection, project));
-        await using var outbox = new NpgsqlCommand("SELECT count(*) FILTER (WHERE dispatched_at IS NOT NULL), count(*) FROM outbox_messages", connection);
+        Assert.Equal(1, await ModelsAsync(connection, project));
+        await using var outbox = new NpgsqlCommand("SELECT count(*) FILTER (WHERE dispatched_at IS NOT NULL), count(*) FROM outbox_messages WHERE message_type = 'ActiveLabel.Contracts.LabelAdded'", connection);
         await using var reader = await outbox.ExecuteReaderAsync();
         await reader.ReadAsync();
-        Assert.Equal((1L, 1L), (reader.GetInt64(0), reader.GetInt64(1)));
+        Assert.Equal((2L, 2L), (reader.GetInt64(0), reader.GetInt64(1)));
     }
 
     [Fact]
@@ -72,12 +75,11 @@ public sealed class LabelAddedAcrossProcessesTests(LabelingAndTrainerFixture sta
         return await _labeling.Http.SendAsync(request);
     }
 
-    private static async Task<(long Observed, long LastLabelId)?> ObservedAsync(NpgsqlConnection connection, Guid project)
+    private static async Task<long> ModelsAsync(NpgsqlConnection connection, Guid project)
     {
-        await using var command = new NpgsqlCommand("SELECT labels_observed, last_observed_label_id FROM training_state WHERE project_id = @p", connection);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM model_versions WHERE project_id = @p AND labels_seen = 2", connection);
         command.Parameters.AddWithValue("p", project);
-        await using var reader = await command.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private sealed record LabelBody(long Id);
@@ -98,7 +100,11 @@ public sealed class LabelingAndTrainerFixture : IAsyncLifetime
         VirtualHost = await TestVirtualHost.CreateAsync();
         AnnotatorToken = await Database.CreateUserWithTokenAsync("ann1", "annotator");
         var labeling = ServiceProcess.StartAsync("Labeling", Database.ConnectionString, VirtualHost.Name);
-        var trainer = ServiceProcess.StartAsync("Trainer", Database.ConnectionString, VirtualHost.Name);
+        var trainer = ServiceProcess.StartAsync("Trainer", Database.ConnectionString, VirtualHost.Name, environment: new Dictionary<string, string>
+        {
+            ["Trainer__SweepSeconds"] = "3600",
+            ["Trainer__IdleFlushSeconds"] = "0",
+        });
         (Labeling, Trainer) = (await labeling, await trainer);
     }
 

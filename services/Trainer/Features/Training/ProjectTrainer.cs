@@ -24,6 +24,9 @@ internal sealed class ProjectTrainer(
 {
     private const int MinSeedsToEvaluateOn = 50;
 
+    /// <summary>This replica, as recorded with each version it trains: the pod's host name and the process id.</summary>
+    private static readonly string Replica = $"{Environment.MachineName}/{Environment.ProcessId}";
+
     private static readonly Histogram<double> Duration = PlatformTelemetry.Meter.CreateHistogram<double>(
         "alp.training.duration", "ms", "Time to read, evaluate, train and store one model version.");
 
@@ -64,15 +67,20 @@ internal sealed class ProjectTrainer(
     }
 
     /// <summary>
-    /// Due when N labels were stored after the newest model's snapshot (counted in the labels table, not from events,
-    /// which trail it), when fewer wait and annotators paused (idle flush), or when there is no model yet.
+    /// Due when N labels were stored that the newest model's snapshot did not hold (counted in the labels table, not
+    /// from events, which trail it), when fewer wait and annotators paused (idle flush), or when there is no model yet.
     /// </summary>
     private async Task<bool> IsDueAsync(Guid projectId, CancellationToken cancellationToken)
     {
+        // Labels beyond the newest model's snapshot: every label row of the project less those the snapshot held.
+        // Counting ids above its newest label id would miss a label with a lower id whose transaction committed after
+        // the snapshot: no later model would be due for it.
         const string sql = """
-            WITH newest AS (SELECT last_label_id FROM model_versions WHERE project_id = @project ORDER BY version DESC LIMIT 1)
+            WITH newest AS (SELECT last_label_id, labels_seen FROM model_versions WHERE project_id = @project ORDER BY version DESC LIMIT 1)
             SELECT p.retrain_every,
-                   (SELECT count(*) FROM labels l WHERE l.project_id = p.id AND l.id > coalesce((SELECT last_label_id FROM newest), 0)),
+                   (SELECT count(*) FROM labels l WHERE l.project_id = p.id)
+                   - coalesce((SELECT labels_seen FROM newest),
+                              (SELECT count(*) FROM labels l WHERE l.project_id = p.id AND l.id <= (SELECT last_label_id FROM newest))),
                    coalesce((SELECT created_at FROM labels l WHERE l.project_id = p.id ORDER BY l.id DESC LIMIT 1) < now() - make_interval(secs => @idle), false),
                    EXISTS (SELECT 1 FROM newest),
                    EXISTS (SELECT 1 FROM items i WHERE i.project_id = p.id AND i.seed_label IS NOT NULL)
@@ -98,6 +106,7 @@ internal sealed class ProjectTrainer(
     private async Task<bool> TrainOnceAsync(Guid projectId, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        var startedAt = DateTimeOffset.UtcNow;
         using var activity = PlatformTelemetry.ActivitySource.StartActivity("train project");
         activity?.SetTag("alp.project_id", projectId);
 
@@ -118,7 +127,7 @@ internal sealed class ProjectTrainer(
         var seedRows = snapshot.Labeled.Select((r, i) => (r, i)).Where(p => p.r.IsSeed).Select(p => p.i).ToArray();
         var metrics = Evaluate(projectId, schema, items, labels, seedRows, training);
         var model = ProjectModel.Train(schema, items, labels, training, pool);
-        var version = await StoreAsync(projectId, snapshot, model, metrics, (int)clock.ElapsedMilliseconds, cancellationToken);
+        var version = await StoreAsync(projectId, snapshot, model, metrics, startedAt, (int)clock.ElapsedMilliseconds, cancellationToken);
 
         Duration.Record(clock.Elapsed.TotalMilliseconds);
         logger.LogInformation(
@@ -154,34 +163,36 @@ internal sealed class ProjectTrainer(
     private async Task<TrainingSnapshot> ReadSnapshotAsync(Guid projectId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        // One snapshot: the newest label id and the examples agree, so the next trigger counts exactly what this
-        // model did not see (a label whose id is lower but whose transaction commits later is the rare exception;
-        // the next model includes it).
+        // One snapshot: the label count and the examples agree, so the next trigger counts exactly what this model
+        // did not see, including a label with a lower id whose transaction commits after the snapshot.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using var state = new NpgsqlCommand(
             """
             SELECT coalesce((SELECT max(id) FROM labels WHERE project_id = @project), 0),
-                   task_type, text_columns, feature_columns
+                   task_type, text_columns, feature_columns,
+                   (SELECT count(*) FROM labels WHERE project_id = @project)
             FROM projects WHERE id = @project
             """, connection, transaction);
         state.Parameters.AddWithValue("project", projectId);
-        long lastLabelId;
+        long lastLabelId, labelsSeen;
         ProjectColumns project;
         await using (var reader = await state.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
             lastLabelId = reader.GetInt64(0);
             project = new ProjectColumns(reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3));
+            labelsSeen = reader.GetInt64(4);
         }
 
         var labeled = await ProjectItemsReader.ReadLabeledAsync(connection, projectId, cancellationToken);
         var pool = await ProjectItemsReader.ReadUnlabeledAsync(connection, projectId, options.Value.VocabularyPoolSample, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new TrainingSnapshot(project, lastLabelId, labeled, pool);
+        return new TrainingSnapshot(project, lastLabelId, labelsSeen, labeled, pool);
     }
 
     private async Task<int> StoreAsync(
-        Guid projectId, TrainingSnapshot snapshot, ProjectModel model, ModelMetrics metrics, int durationMs, CancellationToken cancellationToken)
+        Guid projectId, TrainingSnapshot snapshot, ProjectModel model, ModelMetrics metrics, DateTimeOffset startedAt, int durationMs,
+        CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
@@ -195,9 +206,12 @@ internal sealed class ProjectTrainer(
             Version = version,
             TrainedOnLabels = snapshot.Labeled.Count,
             LastLabelId = snapshot.LastLabelId,
+            LabelsSeen = snapshot.LabelsSeen,
             Metrics = JsonSerializer.Serialize(metrics, JsonSerializerOptions.Web),
             Model = model.Serialize(),
             TrainingDurationMs = durationMs,
+            TrainingStartedAt = startedAt,
+            TrainedBy = Replica,
             CreatedAt = now,
         });
         db.AddOutboxMessage(new ModelTrained(projectId, version, snapshot.Labeled.Count, snapshot.LastLabelId, metrics, SchemaVersions.Current, now));
@@ -207,5 +221,5 @@ internal sealed class ProjectTrainer(
         return version;
     }
 
-    private sealed record TrainingSnapshot(ProjectColumns Project, long LastLabelId, List<ItemRow> Labeled, List<ItemRow> PoolSample);
+    private sealed record TrainingSnapshot(ProjectColumns Project, long LastLabelId, long LabelsSeen, List<ItemRow> Labeled, List<ItemRow> PoolSample);
 }

@@ -55,18 +55,22 @@ internal sealed class AmqpProbe : IAsyncDisposable
         return envelope.RootElement.GetProperty("message").Clone();
     }
 
-    /// <summary>Publishes <paramref name="message"/> as a MassTransit envelope to the contract's exchange, as an external publisher would.</summary>
-    public async Task PublishAsync(string contract, object message)
+    /// <summary>
+    /// Publishes <paramref name="message"/> as a MassTransit envelope to the contract's exchange, as an external
+    /// publisher would; with <paramref name="messageId"/> (else a new one) in the envelope and the AMQP properties.
+    /// </summary>
+    public async Task PublishAsync(string contract, object message, Guid? messageId = null)
     {
+        var id = messageId ?? Guid.NewGuid();
         var envelope = new
         {
-            messageId = Guid.NewGuid(),
+            messageId = id,
             messageType = new[] { "urn:message:" + ExchangeOf(contract) },
             message,
             sentTime = DateTimeOffset.UtcNow,
         };
         var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(envelope, JsonSerializerOptions.Web));
-        var properties = new BasicProperties { ContentType = EnvelopeContentType, DeliveryMode = DeliveryModes.Persistent };
+        var properties = new BasicProperties { ContentType = EnvelopeContentType, DeliveryMode = DeliveryModes.Persistent, MessageId = id.ToString() };
         await _channel.BasicPublishAsync(ExchangeOf(contract), routingKey: "", mandatory: false, basicProperties: properties, body: body);
     }
 

@@ -123,8 +123,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private Task SignalAsync(string signal) =>
-        ProcessRunner.RunAsync("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+    private async Task SignalAsync(string signal) =>
+        await ProcessRunner.RunAsync("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
     private void Record(string? line)
     {

@@ -5,9 +5,9 @@ namespace ActiveLabel.IntegrationTests.Infrastructure;
 /// <summary>Arranges rows directly in a test database, for tests whose subject is not how the rows got there.</summary>
 internal static class TestData
 {
-    public static async Task<Guid> InsertProjectAsync(NpgsqlConnection connection, string name)
+    public static async Task<Guid> InsertProjectAsync(NpgsqlConnection connection, string name, Guid? projectId = null)
     {
-        var id = Guid.NewGuid();
+        var id = projectId ?? Guid.NewGuid();
         await using var command = new NpgsqlCommand(
             """
             INSERT INTO projects (id, name, task_type, text_columns, feature_columns, retrain_every, query_strategy, query_batch_size, created_at)

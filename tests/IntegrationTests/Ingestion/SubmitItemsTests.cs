@@ -23,9 +23,12 @@ public sealed class SubmitItemsTests(IngestionFixture stack)
             new { externalId = (string?)null, text = "Ten tricks", label = (string?)null, fields = (Dictionary<string, string?>?)null },
             new { externalId = (string?)null, text = "Wrong label", label = "spam", fields = (Dictionary<string, string?>?)null });
 
-        await probe.PublishAsync("SubmitItems", command);
+        var messageId = Guid.NewGuid();
+
+        await probe.PublishAsync("SubmitItems", command, messageId);
         await Wait.UntilAsync(async () => await UploadItemsTests.OutboxCountAsync(connection, project) == 1, Timeout, "ItemsIngested in the outbox");
-        await probe.PublishAsync("SubmitItems", command);
+        await probe.PublishAsync("SubmitItems", command, messageId); // Redelivered: the same message.
+        await probe.PublishAsync("SubmitItems", command); // Sent again by its producer: a new message, the same batch.
         await Wait.UntilAsync(async () => await stack.VirtualHost.QueueDepthAsync(Queue) == 0 && await InboxCountAsync(connection) >= 1, Timeout, "the redelivery to be consumed");
         await Wait.UntilAsync(async () => await OutboxDispatchedAsync(connection, project), Timeout, "the relay to publish ItemsIngested");
 

@@ -24,6 +24,9 @@ public sealed class TrainerReplicasTests(ITestOutputHelper output) : IAsyncLifet
     private static readonly string[] Annotators = ["ann1", "ann2"];
 
     private readonly Dictionary<string, string> _tokens = [];
+
+    // The machine is shared with other builds and tests: a label may wait longer than ServiceProcess.Http's 10 s.
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(60) };
     private readonly List<ProjectItems> _projects = [];
     private TestDatabase _database = null!;
     private TestVirtualHost _virtualHost = null!;
@@ -177,12 +180,12 @@ public sealed class TrainerReplicasTests(ITestOutputHelper output) : IAsyncLifet
         {
             var (w, i) = entry;
             var annotator = Annotators[i % Annotators.Length];
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"/api/projects/{w.Project.Id}/items/{w.Item}/labels", UriKind.Relative))
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_labeling.BaseAddress, $"/api/projects/{w.Project.Id}/items/{w.Item}/labels"))
             {
                 Content = JsonContent.Create(new { requestId = Guid.NewGuid(), label = w.Label }),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _tokens[annotator]);
-            using var response = await _labeling.Http.SendAsync(request, cancellationToken);
+            using var response = await Http.SendAsync(request, cancellationToken);
             Assert.True(response.StatusCode == HttpStatusCode.Created, $"label of item {w.Item}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
         });
     }

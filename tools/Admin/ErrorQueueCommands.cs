@@ -251,7 +251,13 @@ internal static class ErrorQueueCommands
 
         private static string? Header(IDictionary<string, object?>? headers, string name) =>
             headers is not null && headers.TryGetValue(name, out var value)
-                ? value switch { byte[] bytes => Encoding.UTF8.GetString(bytes), null => null, _ => Convert.ToString(value, CultureInfo.InvariantCulture) }
+                ? value switch
+                {
+                    byte[] bytes => Encoding.UTF8.GetString(bytes),
+                    AmqpTimestamp time => DateTimeOffset.FromUnixTimeSeconds(time.UnixTime).ToString("O", CultureInfo.InvariantCulture),
+                    null => null,
+                    _ => Convert.ToString(value, CultureInfo.InvariantCulture),
+                }
                 : null;
 
         private static string? Setting(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;

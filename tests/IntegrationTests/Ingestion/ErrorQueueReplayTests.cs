@@ -1,4 +1,5 @@
 using ActiveLabel.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace ActiveLabel.IntegrationTests.Ingestion;
 
@@ -8,7 +9,7 @@ namespace ActiveLabel.IntegrationTests.Ingestion;
 /// the real Ingestion process, with nothing lost and nothing stored twice.
 /// </summary>
 [Collection(IngestionTests.Name)]
-public sealed class ErrorQueueReplayTests(IngestionFixture stack)
+public sealed class ErrorQueueReplayTests(IngestionFixture stack, ITestOutputHelper output)
 {
     private const string Queue = "ingestion-submit-items";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -27,9 +28,11 @@ public sealed class ErrorQueueReplayTests(IngestionFixture stack)
         await Wait.UntilAsync(async () => await stack.VirtualHost.QueueDepthAsync(Queue + "_error") == errorsBefore + 2, Timeout, "both commands in the error queue");
 
         var listed = await AdminAsync("errors", "list", "--queue", Queue);
+        output.WriteLine(listed);
         Assert.Contains($"{Queue}_error: {errorsBefore + 2} message(s)", listed, StringComparison.Ordinal);
         var line = listed.Split('\n').Single(l => l.Contains(earlyMessage.ToString(), StringComparison.Ordinal));
         Assert.Contains("SubmitItems", line, StringComparison.Ordinal);
+        Assert.Matches(@"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", line); // When it was parked.
         Assert.Contains("InvalidSubmissionException", line, StringComparison.Ordinal);
         Assert.Contains($"is for project {early}, which does not exist", line, StringComparison.Ordinal);
         Assert.Equal(errorsBefore + 2, await stack.VirtualHost.QueueDepthAsync(Queue + "_error")); // Listing took nothing.

@@ -56,7 +56,8 @@ internal static class ErrorQueueCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var id = parse.GetValue(messageId);
-            if (id is null == !parse.GetValue(all))
+            var replayAll = parse.GetValue(all);
+            if ((id is null && !replayAll) || (id is not null && replayAll))
             {
                 Console.Error.WriteLine("Give either --message-id <id> or --all.");
                 return 2;

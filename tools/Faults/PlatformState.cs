@@ -76,7 +76,7 @@ internal sealed class PlatformState(NpgsqlDataSource db)
         foreach (var (name, sql) in queries)
         {
             await using var command = new NpgsqlCommand(sql, connection);
-            counts[name] = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            counts[name] = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return counts;
@@ -85,7 +85,7 @@ internal sealed class PlatformState(NpgsqlDataSource db)
     public async Task<long> CountAsync(string sql, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Rows of a query as text, for printing what a failed check found.</summary>

@@ -154,30 +154,46 @@ internal sealed class ProjectTrainer(
     private async Task<TrainingSnapshot> ReadSnapshotAsync(Guid projectId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        // One snapshot: the newest label id and the examples agree, so the next trigger counts exactly what this
-        // model did not see (a label whose id is lower but whose transaction commits later is the rare exception;
-        // the next model includes it).
+        var lastLabelId = await ReadLabelWatermarkAsync(connection, projectId, cancellationToken);
+
+        // One snapshot of the project, read as the labels up to the watermark left it: the model is trained on exactly
+        // the labels with an id up to LastLabelId, so the next trigger counts exactly what it did not see.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        await using var state = new NpgsqlCommand(
-            """
-            SELECT coalesce((SELECT max(id) FROM labels WHERE project_id = @project), 0),
-                   task_type, text_columns, feature_columns
-            FROM projects WHERE id = @project
-            """, connection, transaction);
+        await using var state = new NpgsqlCommand("SELECT task_type, text_columns, feature_columns FROM projects WHERE id = @project", connection, transaction);
         state.Parameters.AddWithValue("project", projectId);
-        long lastLabelId;
         ProjectColumns project;
         await using (var reader = await state.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
-            lastLabelId = reader.GetInt64(0);
-            project = new ProjectColumns(reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3));
+            project = new ProjectColumns(reader.GetString(0), reader.GetFieldValue<string[]>(1), reader.GetFieldValue<string[]>(2));
         }
 
-        var labeled = await ProjectItemsReader.ReadLabeledAsync(connection, projectId, cancellationToken);
+        var labeled = await ProjectItemsReader.ReadLabeledAsync(connection, projectId, cancellationToken, upToLabelId: lastLabelId);
         var pool = await ProjectItemsReader.ReadUnlabeledAsync(connection, projectId, options.Value.VocabularyPoolSample, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new TrainingSnapshot(project, lastLabelId, labeled, pool);
+    }
+
+    /// <summary>
+    /// The project's newest label id such that every label with a lower id is committed. Ids are handed out when a
+    /// label is inserted but become visible when its transaction commits, in any order: under load, a label with a lower
+    /// id often commits after a higher one, and a plain max(id) would mark it as trained on while the model never saw it
+    /// (and the trigger would never count it). SHARE mode waits for the transactions writing labels (they hold ROW
+    /// EXCLUSIVE until they end) and holds new ones off only while the max is read.
+    /// </summary>
+    private static async Task<long> ReadLabelWatermarkAsync(NpgsqlConnection connection, Guid projectId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            """
+            SET LOCAL lock_timeout = '10s';
+            LOCK TABLE labels IN SHARE MODE;
+            SELECT coalesce(max(id), 0) FROM labels WHERE project_id = @project;
+            """, connection, transaction);
+        command.Parameters.AddWithValue("project", projectId);
+        var lastLabelId = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return lastLabelId;
     }
 
     private async Task<int> StoreAsync(

@@ -1,4 +1,5 @@
 using ActiveLabel.Persistence;
+using ActiveLabel.ServiceDefaults.Errors;
 using ActiveLabel.ServiceDefaults.Health;
 using ActiveLabel.ServiceDefaults.Security;
 using ActiveLabel.ServiceDefaults.Telemetry;
@@ -33,12 +34,19 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddPlatformDatabase(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddPlatformAuthentication();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();
         return builder;
     }
 
-    /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c> and turns authentication on for everything else.</summary>
+    /// <summary>
+    /// Maps <c>/health/live</c> and <c>/health/ready</c>, turns authentication on for everything else, and answers
+    /// failures with problem details (503 and Retry-After while the database is unreachable).
+    /// </summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        // First: token checks read the database too, and their failures are as transient as the endpoints'.
+        app.UseExceptionHandler();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();

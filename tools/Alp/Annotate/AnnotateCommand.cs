@@ -29,9 +29,12 @@ internal static class AnnotateCommand
             Description = "Pace each annotator at this many labels per second (open loop; latencies count from when a request was due). Default: as fast as the server answers.",
         };
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (the budget still caps the labels)." };
+        var acks = new Option<string?>("--acks") { Description = "Write every acknowledged label (label id, request id, item id, annotator, status) to this TSV file as it is acknowledged." };
+        var stopFile = new Option<string?>("--stop-file") { Description = "Stop taking new items once this file exists (ends an open-ended run)." };
+        var patience = new Option<int>("--patience-seconds") { Description = "How long a request is retried (connection errors, timeouts, 5xx, 429 after its Retry-After) before it counts as an error.", DefaultValueFactory = _ => 120 };
         var command = new Command("annotate", "Play N oracle annotators against a project through the HTTP API.")
         {
-            project, oracle, label, text, idColumn, annotators, budget, prefix, think, json, rate, duration,
+            project, oracle, label, text, idColumn, annotators, budget, prefix, think, json, rate, duration, acks, stopFile, patience,
         };
         var connection = PlatformOptions.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -39,9 +42,9 @@ internal static class AnnotateCommand
             try
             {
                 var truth = Oracle.Load(parse.GetRequiredValue(oracle), parse.GetValue(label)!, parse.GetValue(text)!, parse.GetValue(idColumn));
-                if (parse.GetValue(annotators) is < 1 or > 1000 || parse.GetValue(budget) < 0)
+                if (parse.GetValue(annotators) is < 1 or > 1000 || parse.GetValue(budget) < 0 || parse.GetValue(patience) < 0)
                 {
-                    Console.Error.WriteLine("--annotators must be 1 to 1000 and --budget at least 0.");
+                    Console.Error.WriteLine("--annotators must be 1 to 1000, --budget and --patience-seconds at least 0.");
                     return 2;
                 }
 
@@ -58,6 +61,9 @@ internal static class AnnotateCommand
                 {
                     RatePerAnnotator = parse.GetValue(rate),
                     Duration = parse.GetValue(duration) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                    Patience = TimeSpan.FromSeconds(parse.GetValue(patience)),
+                    AcksPath = parse.GetValue(acks),
+                    StopFile = parse.GetValue(stopFile),
                 };
                 using var players = new OracleAnnotators(settings, truth, Console.Error);
                 var summary = await players.RunAsync(cancellationToken);
@@ -87,6 +93,11 @@ internal static class AnnotateCommand
         {
             Console.WriteLine(string.Create(
                 c, $"paced at {paced:0.##} labels/s per annotator ({paced * s.Annotators:0} offered); cycles more than a period late: {s.MissedSchedule}"));
+        }
+
+        if (s.Retries.Count > 0)
+        {
+            Console.WriteLine("retried: " + string.Join(", ", s.Retries.Select(r => string.Create(c, $"{r.Key} {r.Value}"))));
         }
 
         Console.WriteLine("request        count     p50 ms    p95 ms    p99 ms    max ms");

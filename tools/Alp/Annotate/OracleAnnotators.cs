@@ -16,13 +16,23 @@ internal sealed record AnnotateSettings(
 
     /// <summary>Stop starting new cycles after this long (the budget still caps the labels).</summary>
     public TimeSpan? Duration { get; init; }
+
+    /// <summary>How long one request is retried (connection errors, timeouts, 5xx, 429) before it counts as an error.</summary>
+    public TimeSpan Patience { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Where to write every acknowledged label (<see cref="AckLog"/>); null for none.</summary>
+    public string? AcksPath { get; init; }
+
+    /// <summary>The annotators stop taking new items once this file exists (a harness ends an open-ended run).</summary>
+    public string? StopFile { get; init; }
 }
 
 /// <summary>
 /// N concurrent annotators labeling a project through the public HTTP API, each answering from an <see cref="Oracle"/>:
 /// ensures the users exist and are members, takes a token for each, then loops next-item → label until the budget is
-/// spent or nothing is left. Every label carries a fresh request id and is retried with the same id on transport
-/// errors, so what the API acknowledged can be compared with what was stored.
+/// spent, nothing is left or the stop file appears. Every label carries a fresh request id and is retried with the
+/// same id (<see cref="RetryingSender"/>), so what the API acknowledged (<see cref="AckLog"/>) can be compared with
+/// what was stored.
 /// </summary>
 internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle, TextWriter log) : IDisposable
 {
@@ -36,7 +46,9 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
         AutomaticDecompression = DecompressionMethods.None,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
     })
-    { Timeout = TimeSpan.FromSeconds(30) };
+    { Timeout = Timeout.InfiniteTimeSpan }; // each attempt has its own timeout (RetryingSender)
+    private readonly RetryingSender _sender = new(settings.Patience, attemptTimeout: TimeSpan.FromSeconds(30));
+    private readonly AckLog _acks = new(settings.AcksPath);
     private readonly LatencyRecorder _next = new();
     private readonly LatencyRecorder _submit = new();
     private readonly ConcurrentDictionary<long, long> _acceptedLabelIds = new();
@@ -48,7 +60,11 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
     private int _servedTwice;
     private int _errors;
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _acks.Dispose();
+    }
 
     public async Task<AnnotateSummary> RunAsync(CancellationToken cancellationToken)
     {
@@ -65,6 +81,7 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
         {
             RatePerAnnotator = settings.RatePerAnnotator,
             MissedSchedule = pacing.Missed,
+            Retries = _sender.Retries.Snapshot(),
         };
     }
 
@@ -86,12 +103,23 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
 
     private async Task AnnotateAsync(string user, string token, Pacing.Schedule schedule, CancellationToken cancellationToken)
     {
-        while (schedule.Continues() && Interlocked.Decrement(ref _budget) >= 0)
+        while (schedule.Continues() && !(settings.StopFile is { } stop && File.Exists(stop)) && Interlocked.Decrement(ref _budget) >= 0)
         {
             // Paced: the cycle's latency counts from when it was due, so a slow answer that delays the next cycle is
             // counted against the server instead of silently lowering the offered load (coordinated omission).
             var due = await schedule.WaitForNextAsync(cancellationToken);
-            var item = await NextAsync(token, due, cancellationToken);
+            JsonElement? item;
+            try
+            {
+                item = await NextAsync(token, due, cancellationToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // The platform did not answer within the patience: this annotator gives up, the others go on.
+                LogError($"{user} stopped: next item failed: {ex.Message}");
+                return;
+            }
+
             if (item is null)
             {
                 return; // Nothing left for this annotator.
@@ -108,10 +136,7 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
             if (label is null)
             {
                 Interlocked.Increment(ref _unknown);
-                using (await SendAsync(HttpMethod.Post, $"/api/projects/{settings.ProjectId}/items/{itemId}/skip", token, null, cancellationToken))
-                {
-                }
-
+                await SkipAsync(itemId, token, cancellationToken);
                 Interlocked.Increment(ref _budget);
                 continue;
             }
@@ -121,7 +146,15 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
                 await Task.Delay(think, cancellationToken);
             }
 
-            await SubmitAsync(itemId, label, token, cancellationToken);
+            try
+            {
+                await SubmitAsync(itemId, label, user, token, cancellationToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // No answer within the patience: whether the label was stored is unknown, so it is not acknowledged.
+                LogError($"Label of item {itemId} by {user} got no answer: {ex.Message}");
+            }
         }
     }
 
@@ -138,9 +171,10 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
         return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
     }
 
-    private async Task SubmitAsync(long itemId, string label, string token, CancellationToken cancellationToken)
+    private async Task SubmitAsync(long itemId, string label, string user, string token, CancellationToken cancellationToken)
     {
-        var body = new { requestId = Guid.NewGuid(), label, timeSpentMs = (int?)settings.PerItemTime?.TotalMilliseconds };
+        var requestId = Guid.NewGuid();
+        var body = new { requestId, label, timeSpentMs = (int?)settings.PerItemTime?.TotalMilliseconds };
         var started = Stopwatch.GetTimestamp();
         using var response = await SendWithRetryAsync(HttpMethod.Post, $"/api/projects/{settings.ProjectId}/items/{itemId}/labels", token, body, cancellationToken);
         _submit.RecordSince(started);
@@ -148,7 +182,9 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
         {
             case HttpStatusCode.Created or HttpStatusCode.OK:
                 var stored = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-                if (!_acceptedLabelIds.TryAdd(stored.GetProperty("id").GetInt64(), itemId))
+                var labelId = stored.GetProperty("id").GetInt64();
+                _acks.Write(labelId, requestId, itemId, user, (int)response.StatusCode);
+                if (!_acceptedLabelIds.TryAdd(labelId, itemId))
                 {
                     Interlocked.Increment(ref _replayed);
                 }
@@ -159,42 +195,36 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
                 break;
             default:
                 // Give the item back, or this annotator would be handed the same held item again and again.
-                if (Interlocked.Increment(ref _errors) <= MaxErrorsLogged)
-                {
-                    log.WriteLine($"Label of item {itemId} refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
-                }
-
-                using (await SendAsync(HttpMethod.Post, $"/api/projects/{settings.ProjectId}/items/{itemId}/skip", token, null, cancellationToken))
-                {
-                }
-
+                LogError($"Label of item {itemId} refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                await SkipAsync(itemId, token, cancellationToken);
                 break;
         }
     }
 
-    /// <summary>Retries transport failures and 5xx with the same body (the same request id), so a retry is never a second label.</summary>
-    private async Task<HttpResponseMessage> SendWithRetryAsync(HttpMethod method, string path, string token, object? body, CancellationToken cancellationToken)
+    private async Task SkipAsync(long itemId, string token, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                var response = await SendAsync(method, path, token, body, cancellationToken);
-                if ((int)response.StatusCode < 500 || attempt == 8)
-                {
-                    return response;
-                }
-
-                response.Dispose();
-            }
-            catch (HttpRequestException) when (attempt < 8)
-            {
-                // The service restarts or is briefly unreachable; the same request id makes the retry safe.
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100 * Math.Pow(2, attempt)), cancellationToken);
+            using var _ = await SendWithRetryAsync(HttpMethod.Post, $"/api/projects/{settings.ProjectId}/items/{itemId}/skip", token, null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // The lease expires on its own; only this annotator's next item is affected.
+            LogError($"Skip of item {itemId} got no answer: {ex.Message}");
         }
     }
+
+    private void LogError(string message)
+    {
+        if (Interlocked.Increment(ref _errors) <= MaxErrorsLogged)
+        {
+            log.WriteLine(message);
+        }
+    }
+
+    /// <summary>Sends with <see cref="RetryingSender"/>: every attempt carries the same body, so the same request id.</summary>
+    private Task<HttpResponseMessage> SendWithRetryAsync(HttpMethod method, string path, string token, object? body, CancellationToken cancellationToken) =>
+        _sender.SendAsync(attempt => SendAsync(method, path, token, body, attempt), cancellationToken);
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string token, object? body, CancellationToken cancellationToken)
     {
@@ -205,9 +235,14 @@ internal sealed class OracleAnnotators(AnnotateSettings settings, Oracle oracle,
 
     private async Task<HttpResponseMessage> SendAdminAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri(settings.IngestionUrl, path)) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.AdminToken);
-        var response = await _http.SendAsync(request, cancellationToken);
+        var response = await _sender.SendAsync(
+            async attempt =>
+            {
+                using var request = new HttpRequestMessage(method, new Uri(settings.IngestionUrl, path)) { Content = body is null ? null : JsonContent.Create(body) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.AdminToken);
+                return await _http.SendAsync(request, attempt);
+            },
+            cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
         return response;
     }
@@ -232,4 +267,7 @@ internal sealed record AnnotateSummary(
 
     /// <summary>Paced cycles that started more than one period late (the server could not keep up with the offered load).</summary>
     public long MissedSchedule { get; init; }
+
+    /// <summary>Requests sent again, by reason (<c>connection</c>, <c>timeout</c>, or the status code).</summary>
+    public IReadOnlyDictionary<string, int> Retries { get; init; } = new Dictionary<string, int>();
 }

@@ -1,5 +1,6 @@
 using ActiveLabel.Persistence;
 using ActiveLabel.ServiceDefaults.Health;
+using ActiveLabel.ServiceDefaults.Http;
 using ActiveLabel.ServiceDefaults.Security;
 using ActiveLabel.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -33,12 +34,15 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddPlatformDatabase(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddPlatformAuthentication();
+        builder.Services.AddBadRequestProblems();
         return builder;
     }
 
     /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c> and turns authentication on for everything else.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        // First, so requests ASP.NET cannot bind (wrong JSON, wrong query types) get problem details that say what to fix.
+        app.UseExceptionHandler();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();

@@ -41,8 +41,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c> and turns authentication on for everything else.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
-        // First, so requests ASP.NET cannot bind (wrong JSON, wrong query types) get problem details that say what to fix.
-        app.UseExceptionHandler();
+        app.UseBadRequestProblems();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();

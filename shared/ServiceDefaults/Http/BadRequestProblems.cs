@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -22,15 +23,44 @@ internal static partial class BadRequestProblems
         return services;
     }
 
+    /// <summary>
+    /// First in the pipeline: requests ASP.NET cannot bind get problem details naming what to fix, and any other
+    /// error answered without a body (a 415, a route that does not match) gets at least a problem with its status.
+    /// </summary>
+    public static IApplicationBuilder UseBadRequestProblems(this IApplicationBuilder app) => app
+        .UseExceptionHandler()
+        .UseStatusCodePages(context => context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context.HttpContext,
+            ProblemDetails =
+            {
+                Status = context.HttpContext.Response.StatusCode,
+                Detail = context.HttpContext.Response.StatusCode switch
+                {
+                    // Minimal APIs answer a body that is not JSON with a bare 415 (they do not throw for it).
+                    StatusCodes.Status415UnsupportedMediaType =>
+                        $"Send the body as JSON with Content-Type: application/json, not '{context.HttpContext.Request.ContentType}'.",
+                    StatusCodes.Status404NotFound =>
+                        $"Nothing at {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}: check the address (project ids are UUIDs, item and label ids are numbers).",
+                    _ => null,
+                },
+            },
+        }).AsTask());
+
     /// <summary>What the caller sent wrong, in the caller's terms (JSON paths, parameter names), not .NET's.</summary>
     public static string Describe(BadHttpRequestException exception)
     {
         if (exception.InnerException is JsonException json)
         {
             var position = $"at {json.Path ?? "$"} (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1})";
-            return ConvertedTo().Match(json.Message) is { Success: true } converted
-                ? $"The JSON body has a value of the wrong type {position}: expected {Expected(converted.Groups["type"].Value)}."
-                : $"The body is not well-formed JSON {position}: {json.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0]}";
+            if (!json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+            {
+                return $"The body is not well-formed JSON {position}: {json.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0]}";
+            }
+
+            return ExpectedValue(json) is { } expected
+                ? $"The JSON body has a value of the wrong type {position}: expected {expected}."
+                : $"The JSON body has a value of the wrong type {position}.";
         }
 
         if (FailedToBind().Match(exception.Message) is { Success: true } bind)
@@ -38,15 +68,41 @@ internal static partial class BadRequestProblems
             return $"Parameter '{bind.Groups["name"].Value}' must be {Expected(bind.Groups["type"].Value)}; '{bind.Groups["value"].Value}' is not.";
         }
 
-        if (exception.StatusCode == StatusCodes.Status415UnsupportedMediaType)
-        {
-            return "Send the body as JSON with Content-Type: application/json.";
-        }
-
         return exception.Message.Contains("body", StringComparison.OrdinalIgnoreCase) && exception.Message.Contains("provided", StringComparison.Ordinal)
             ? "The request body is empty: send a JSON object."
             : exception.Message;
     }
+
+    /// <summary>
+    /// What the value at the error's path should have been. System.Text.Json names the enclosing record, not the
+    /// property's type, when it binds constructor parameters; the inner exception says what was expected.
+    /// </summary>
+    private static string? ExpectedValue(JsonException json)
+    {
+        switch (json.InnerException)
+        {
+            case InvalidOperationException e when TokenAs().Match(e.Message) is { Success: true } token:
+                return $"{Expected(token.Groups["expected"].Value)}, not {Found(token.Groups["found"].Value)}";
+            case FormatException e when FormatOf().Match(e.Message) is { Success: true } format:
+                return Expected(format.Groups["type"].Value);
+            case null when ConvertedTo().Match(json.Message) is { Success: true } converted:
+                var expected = Expected(converted.Groups["type"].Value);
+                return json.Path is null or "$" || expected != "an object" ? expected : null;
+            default:
+                return null;
+        }
+    }
+
+    private static string Found(string token) => token switch
+    {
+        "StartObject" => "an object",
+        "StartArray" => "an array",
+        "Number" => "a number",
+        "String" => "a string",
+        "True" or "False" => "true or false",
+        "Null" => "null",
+        _ => token,
+    };
 
     private static string Expected(string type)
     {
@@ -61,8 +117,8 @@ internal static partial class BadRequestProblems
         {
             "Guid" => "a UUID string",
             "Int16" or "Int32" or "Int64" or "short" or "int" or "long" => "an integer within range",
-            "Boolean" or "bool" => "true or false",
-            "Double" or "Single" or "Decimal" or "double" or "float" or "decimal" => "a number",
+            "Boolean" or "bool" or "boolean" => "true or false",
+            "Double" or "Single" or "Decimal" or "double" or "float" or "decimal" or "number" => "a number",
             "DateTimeOffset" or "DateTime" => "an ISO 8601 date and time",
             "String" or "string" => "a string",
             _ => "an object",
@@ -71,6 +127,12 @@ internal static partial class BadRequestProblems
 
     [GeneratedRegex(@"could not be converted to (?<type>\S+?)\.? Path:")]
     private static partial Regex ConvertedTo();
+
+    [GeneratedRegex(@"token type '(?<found>\w+)' as an? (?<expected>\w+)")]
+    private static partial Regex TokenAs();
+
+    [GeneratedRegex(@"(?:for an?|supported) (?<type>\w+)(?: format)?\.")]
+    private static partial Regex FormatOf();
 
     [GeneratedRegex("""Failed to bind parameter "(?<type>\S+) (?<name>[^"]+)" from "(?<value>.*)"\.""")]
     private static partial Regex FailedToBind();

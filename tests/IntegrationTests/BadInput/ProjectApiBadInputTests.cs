@@ -68,7 +68,7 @@ public sealed class ProjectApiBadInputTests(IngestionFixture stack) : IAsyncLife
     {
         using var response = await SendAsync(Answers.Raw(HttpMethod.Post, "/api/projects", stack.AdminToken, "name=x&taskType=text", "application/x-www-form-urlencoded"));
 
-        Assert.Equal("Send the body as JSON with Content-Type: application/json.", await Answers.DetailAsync(response, HttpStatusCode.UnsupportedMediaType));
+        Assert.Equal("Send the body as JSON with Content-Type: application/json, not 'application/x-www-form-urlencoded'.", await Answers.DetailAsync(response, HttpStatusCode.UnsupportedMediaType));
         await AssertNothingChangedAsync();
     }
 

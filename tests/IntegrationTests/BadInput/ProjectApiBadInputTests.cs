@@ -1,6 +1,6 @@
 using System.Net;
-using ActiveLabel.IntegrationTests.Ingestion;
 using ActiveLabel.IntegrationTests.Infrastructure;
+using ActiveLabel.IntegrationTests.Ingestion;
 using Npgsql;
 
 namespace ActiveLabel.IntegrationTests.BadInput;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using ActiveLabel.IntegrationTests.Ingestion;
 using ActiveLabel.IntegrationTests.Infrastructure;
+using ActiveLabel.IntegrationTests.Ingestion;
 
 namespace ActiveLabel.IntegrationTests.BadInput;
 

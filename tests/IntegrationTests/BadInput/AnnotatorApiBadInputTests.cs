@@ -66,6 +66,19 @@ public sealed class AnnotatorApiBadInputTests(LabelingFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Project_id_that_is_not_a_UUID_should_be_404_saying_what_ids_look_like()
+    {
+        var (_, _, before) = await ArrangeAsync();
+
+        using var response = await fixture.SendAsync(HttpMethod.Post, "/api/projects/clickbait/next", fixture.Alice);
+
+        Assert.Equal(
+            "Nothing at POST /api/projects/clickbait/next: check the address (project ids are UUIDs, item and label ids are numbers).",
+            await Answers.DetailAsync(response, HttpStatusCode.NotFound));
+        await DataSnapshot.AssertUnchangedAsync(_connection, before);
+    }
+
+    [Fact]
     public async Task Label_after_the_lease_expired_and_went_to_another_annotator_should_be_409()
     {
         var (project, items) = await fixture.ArrangeProjectAsync(1);

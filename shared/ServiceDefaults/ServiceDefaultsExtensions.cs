@@ -1,6 +1,7 @@
 using ActiveLabel.Persistence;
 using ActiveLabel.ServiceDefaults.Errors;
 using ActiveLabel.ServiceDefaults.Health;
+using ActiveLabel.ServiceDefaults.Http;
 using ActiveLabel.ServiceDefaults.Security;
 using ActiveLabel.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -34,7 +35,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddPlatformDatabase(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddPlatformAuthentication();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddBadRequestProblems();
         builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();
         return builder;
     }
@@ -46,7 +47,7 @@ public static class ServiceDefaultsExtensions
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
         // First: token checks read the database too, and their failures are as transient as the endpoints'.
-        app.UseExceptionHandler();
+        app.UseBadRequestProblems();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();

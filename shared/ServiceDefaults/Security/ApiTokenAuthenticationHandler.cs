@@ -65,4 +65,22 @@ internal sealed class ApiTokenAuthenticationHandler(
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
+
+    /// <summary>401 with problem details saying why, instead of an empty body.</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await WriteProblemAsync(StatusCodes.Status401Unauthorized, failure is null
+            ? "No credentials: send the header 'Authorization: Bearer <token>' with an API token (or sign in for a session cookie)."
+            : failure.Message + " Send 'Authorization: Bearer <token>' with a valid API token.");
+    }
+
+    /// <summary>403 naming the caller's role, instead of an empty body.</summary>
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden,
+            $"Your role ({Context.User.FindFirstValue(ClaimTypes.Role)?.ToLowerInvariant() ?? "none"}) may not do this; ask an administrator for a token with the role it needs.");
+
+    private Task WriteProblemAsync(int status, string detail) =>
+        Results.Problem(detail, statusCode: status).ExecuteAsync(Context);
 }

@@ -73,6 +73,13 @@ internal static class UploadItemsEndpoint
         var errors = new RowErrors(limits.MaxReportedErrors);
         try
         {
+            if (await lines.DetectUtf16Async(cancellationToken) is { } utf16)
+            {
+                return Results.Problem(
+                    $"The file is {utf16} (it starts with a {utf16} byte order mark); save it as UTF-8 (a UTF-8 BOM is fine) and upload it again. Nothing was stored.",
+                    statusCode: StatusCodes.Status415UnsupportedMediaType);
+            }
+
             if (await source.StartAsync(cancellationToken) is { } headerError)
             {
                 errors.Add(headerError);
@@ -115,6 +122,14 @@ internal static class UploadItemsEndpoint
                 {
                     await writer.WriteAsync(item!, cancellationToken);
                 }
+            }
+
+            if (received == 0)
+            {
+                // Nothing to store; an ItemsIngested of zeros would only wake the Trainer for nothing.
+                return Results.Problem(
+                    source.Header is null ? "The file holds no items (it is empty or blank); nothing was stored." : "The file has a header row but no rows below it; nothing was stored.",
+                    statusCode: StatusCodes.Status422UnprocessableEntity, title: "The upload was rejected.");
             }
 
             if (!request.SkipInvalid && errors.Rejected > 0)

@@ -29,6 +29,24 @@ internal sealed class Utf8LineReader(Stream stream, int maxLineBytes)
     private bool _started;
     private long _number;
 
+    /// <summary>
+    /// "UTF-16 LE" or "UTF-16 BE" when the stream starts with that byte order mark, else null. Reads the first bytes
+    /// (they stay buffered for <see cref="ReadLineAsync"/>). UTF-16 is refused rather than decoded: every other path
+    /// in, and the whole platform, is UTF-8, and a BOM-less UTF-16 file could not be told apart anyway.
+    /// </summary>
+    public async ValueTask<string?> DetectUtf16Async(CancellationToken cancellationToken)
+    {
+        while (_number == 0 && _start == 0 && _end < 2 && !_eof)
+        {
+            await FillAsync(cancellationToken);
+        }
+
+        return _number != 0 || _start != 0 || _end < 2 ? null
+            : _buffer[0] == 0xFF && _buffer[1] == 0xFE ? "UTF-16 LE"
+            : _buffer[0] == 0xFE && _buffer[1] == 0xFF ? "UTF-16 BE"
+            : null;
+    }
+
     public async ValueTask<Utf8Line?> ReadLineAsync(CancellationToken cancellationToken)
     {
         var skipping = false;

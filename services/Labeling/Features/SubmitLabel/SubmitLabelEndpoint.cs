@@ -80,7 +80,7 @@ internal static class SubmitLabelEndpoint
             await reader.NextResultAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
-                return Results.Ok(ReadLabel(reader));
+                return ReplayOrConflict(ReadLabel(reader), itemId, request);
             }
 
             await reader.NextResultAsync(cancellationToken);
@@ -126,7 +126,7 @@ internal static class SubmitLabelEndpoint
         {
             if (await FindByRequestIdAsync(connection, projectId, requestId, cancellationToken) is { } concurrentReplay)
             {
-                return Results.Ok(concurrentReplay);
+                return ReplayOrConflict(concurrentReplay, itemId, request);
             }
 
             logger.LogInformation("Refused second label of item {ItemId} by {Annotator} ({Constraint})", itemId, annotator, unique.ConstraintName);
@@ -192,6 +192,18 @@ internal static class SubmitLabelEndpoint
 
     /// <summary>What a new label copies from its annotator's lease, and its id (taken from the sequence with the checks).</summary>
     private sealed record LabelContext(long LabelId, int? SessionId, string? Strategy, int? ModelVersion, double? Score, int? Rank);
+
+    /// <summary>
+    /// A retry gets the stored label back; the same requestId with another item or label is a client bug (a reused
+    /// id), and answering 200 would tell it a label was stored that was not.
+    /// </summary>
+    private static IResult ReplayOrConflict(LabelResponse stored, long itemId, SubmitLabelRequest request) =>
+        stored.ItemId == itemId && stored.Label == request.Label
+            ? Results.Ok(stored)
+            : Results.Problem(
+                $"requestId {request.RequestId} was already used for label '{stored.Label}' on item {stored.ItemId}; send a new requestId for a new label, " +
+                $"or change that label with PUT /api/projects/{{projectId}}/labels/{stored.Id}.",
+                statusCode: StatusCodes.Status409Conflict);
 
     private static Dictionary<string, string[]> Validate(SubmitLabelRequest request)
     {

@@ -82,6 +82,7 @@ internal static class GrpcUnaryEndpoint
         {
             // PROTOCOL-HTTP2.md: a request that is not application/grpc gets HTTP 415, not a gRPC status.
             context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            await context.Response.WriteAsync($"This is a gRPC method: send Content-Type {GrpcProtocol.ContentType}, not '{context.Request.ContentType}'.");
             return;
         }
 

@@ -19,6 +19,10 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, PoolCache pool
 {
     private const string InboxName = "query-sampler.model-trained";
 
+    /// <summary>
+    /// <c>alp.query.session_duration</c> (ms): query latency from consuming <c>ModelTrained</c> to the committed query
+    /// session and its <c>QueriesReady</c> (read the pool, rank it, store the session).
+    /// </summary>
     private static readonly Histogram<double> Latency = PlatformTelemetry.Meter.CreateHistogram<double>(
         "alp.query.session_duration", "ms", "Time to rank a pool and store the query session.");
 

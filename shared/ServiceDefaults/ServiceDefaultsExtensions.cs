@@ -39,6 +39,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c> and turns authentication on for everything else.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        app.UseHttpServerSpanNames();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();

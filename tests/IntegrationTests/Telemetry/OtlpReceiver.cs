@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
+using System.Net;
 using ActiveLabel.IntegrationTests.Infrastructure;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
@@ -24,6 +25,7 @@ internal sealed class OtlpReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
     private readonly ConcurrentQueue<ReceivedPoint> _points = new();
+    private readonly ConcurrentQueue<string> _errors = new();
 
     private OtlpReceiver(WebApplication app, Uri endpoint) => (_app, Endpoint) = (app, endpoint);
 
@@ -34,23 +36,27 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 
     public IReadOnlyCollection<ReceivedPoint> Points => _points;
 
+    /// <summary>Exports that could not be read (answered 400), for a failing test to show.</summary>
+    public IReadOnlyCollection<string> Errors => _errors;
+
     public static async Task<OtlpReceiver> StartAsync()
     {
-        var endpoint = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        var port = ServiceProcess.FreePort();
         var builder = WebApplication.CreateSlimBuilder();
+        // The test's output folder holds a service's appsettings.json (with its Kestrel endpoint): read none of it.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(endpoint.ToString());
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        var endpoint = new Uri($"http://127.0.0.1:{port}");
         var app = builder.Build();
         var receiver = new OtlpReceiver(app, endpoint);
-        app.MapPost("/v1/traces", async context =>
+        app.MapPost("/v1/traces", context => receiver.ReceiveAsync(context, ExportTraceServiceRequest.Parser, receiver.Add, new ExportTraceServiceResponse()));
+        app.MapPost("/v1/metrics", context => receiver.ReceiveAsync(context, ExportMetricsServiceRequest.Parser, receiver.Add, new ExportMetricsServiceResponse()));
+        app.MapFallback(context =>
         {
-            receiver.Add(ExportTraceServiceRequest.Parser.ParseFrom(await ReadBodyAsync(context.Request)));
-            await AnswerAsync(context, new ExportTraceServiceResponse());
-        });
-        app.MapPost("/v1/metrics", async context =>
-        {
-            receiver.Add(ExportMetricsServiceRequest.Parser.ParseFrom(await ReadBodyAsync(context.Request)));
-            await AnswerAsync(context, new ExportMetricsServiceResponse());
+            receiver._errors.Enqueue($"{context.Request.Method} {context.Request.Path} ({context.Request.Protocol}, {context.Request.ContentType}): not an OTLP/HTTP path");
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
         });
         await app.StartAsync();
         return receiver;
@@ -62,18 +68,32 @@ internal sealed class OtlpReceiver : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
+    private async Task ReceiveAsync<TRequest>(HttpContext context, MessageParser<TRequest> parser, Action<TRequest> add, IMessage response)
+        where TRequest : IMessage<TRequest>
+    {
+        TRequest request;
+        try
+        {
+            request = parser.ParseFrom(await ReadBodyAsync(context.Request));
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            _errors.Enqueue($"{context.Request.Path} ({context.Request.ContentType}): {ex.Message}");
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+
+        add(request);
+        context.Response.ContentType = ProtobufContentType;
+        await context.Response.Body.WriteAsync(response.ToByteArray());
+    }
+
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
     {
         using var buffer = new MemoryStream();
         var body = request.Headers.ContentEncoding == "gzip" ? new GZipStream(request.Body, CompressionMode.Decompress) : request.Body;
         await body.CopyToAsync(buffer);
         return buffer.ToArray();
-    }
-
-    private static async Task AnswerAsync(HttpContext context, IMessage response)
-    {
-        context.Response.ContentType = ProtobufContentType;
-        await context.Response.Body.WriteAsync(response.ToByteArray());
     }
 
     private void Add(ExportTraceServiceRequest request)

@@ -21,6 +21,9 @@ public sealed class TelemetryFixture : IAsyncLifetime
     private static readonly string[] Services = ["Ingestion", "Labeling", "Trainer", "QuerySampler"];
     private readonly List<ServiceProcess> _services = [];
 
+    // Longer than ServiceProcess.Http's 10 s: the first requests JIT and warm up on a machine shared with other builds.
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(60) };
+
     internal OtlpReceiver Receiver { get; private set; } = null!;
     internal TestDatabase Database { get; private set; } = null!;
     internal TestVirtualHost VirtualHost { get; private set; } = null!;
@@ -55,16 +58,23 @@ public sealed class TelemetryFixture : IAsyncLifetime
             s, Database.ConnectionString, VirtualHost.Name,
             environment: s == "QuerySampler" ? new Dictionary<string, string>(environment) { ["Kestrel__Endpoints__Grpc__Url"] = grpc.ToString() } : environment))));
 
-        ProjectId = await CreateProjectAsync();
-        await UploadItemsAsync();
-        await Wait.UntilAsync(async () => await ScalarAsync("SELECT count(*) FROM query_sessions WHERE project_id = @p") == 1, TimeSpan.FromSeconds(90), "model v1 and its query session");
-
-        for (var i = 0; i < RetrainEvery; i++)
+        try
         {
-            LabeledItems.Add(await LabelNextAsync());
-        }
+            ProjectId = await CreateProjectAsync();
+            await UploadItemsAsync();
+            await Wait.UntilAsync(async () => await ScalarAsync("SELECT count(*) FROM query_sessions WHERE project_id = @p") == 1, TimeSpan.FromSeconds(90), "model v1 and its query session");
 
-        await Wait.UntilAsync(async () => await ScalarAsync("SELECT count(*) FROM query_sessions WHERE project_id = @p AND model_version = 2") == 1, TimeSpan.FromSeconds(90), "model v2 and its query session");
+            for (var i = 0; i < RetrainEvery; i++)
+            {
+                LabeledItems.Add(await LabelNextAsync());
+            }
+
+            await Wait.UntilAsync(async () => await ScalarAsync("SELECT count(*) FROM query_sessions WHERE project_id = @p AND model_version = 2") == 1, TimeSpan.FromSeconds(90), "model v2 and its query session");
+        }
+        catch (Exception ex) when (ex is TimeoutException or HttpRequestException or TaskCanceledException)
+        {
+            throw new InvalidOperationException(ex.Message + "\n" + string.Join("\n", _services.Select(s => $"--- {s.Service}:\n{s.RecentOutput()}")), ex);
+        }
     }
 
     public async Task DisposeAsync()
@@ -91,9 +101,9 @@ public sealed class TelemetryFixture : IAsyncLifetime
 
     internal async Task<HttpResponseMessage> SendAsync(string service, HttpMethod method, string path, HttpContent? content = null)
     {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
+        using var request = new HttpRequestMessage(method, new Uri(Service(service).BaseAddress, path)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        return await Service(service).Http.SendAsync(request);
+        return await Http.SendAsync(request);
     }
 
     private async Task<Guid> CreateProjectAsync()

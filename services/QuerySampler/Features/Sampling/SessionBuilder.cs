@@ -37,7 +37,7 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, PoolCache pool
         // Process CPU time says how much work a session is on a machine busy with other work, where wall time says little.
         var cpu = Environment.CpuUsage.TotalTime;
         var stage = Stopwatch.StartNew();
-        using var activity = PlatformTelemetry.ActivitySource.StartActivity("rank pool");
+        using var activity = PlatformTelemetry.ActivitySource.StartActivity("build query session");
         activity?.SetTag("alp.project_id", projectId);
         activity?.SetTag("alp.model_version", modelVersion);
 

@@ -98,7 +98,13 @@ public sealed class TelemetryExportTests(TelemetryFixture stack, ITestOutputHelp
         {
             await probe.PublishAsync("LabelAdded", new
             {
-                projectId = stack.ProjectId, labelId = 1, itemId = 1, label = "news", annotator = "lead", schemaVersion = 99, occurredAt = DateTimeOffset.UtcNow,
+                projectId = stack.ProjectId,
+                labelId = 1,
+                itemId = 1,
+                label = "news",
+                annotator = "lead",
+                schemaVersion = 99,
+                occurredAt = DateTimeOffset.UtcNow,
             });
         }
 
@@ -109,10 +115,12 @@ public sealed class TelemetryExportTests(TelemetryFixture stack, ITestOutputHelp
             await using var hold = new NpgsqlCommand("SELECT id FROM outbox_messages WHERE id = @id FOR UPDATE", connection, transaction);
             hold.Parameters.AddWithValue("id", held);
             await hold.ExecuteScalarAsync();
-            await Wait.UntilAsync(() => Task.FromResult(Latest("labeling", "alp.outbox.pending")?.Value == 1), ExportTimeout, "alp.outbox.pending to report the held row");
+            var holding = SampledAfter();
+            await Wait.UntilAsync(() => Task.FromResult(Latest("labeling", "alp.outbox.pending", holding)?.Value == 1), ExportTimeout, "alp.outbox.pending to report the held row");
         }
 
-        await Wait.UntilAsync(() => Task.FromResult(Latest("labeling", "alp.outbox.pending")?.Value == 0), ExportTimeout, "alp.outbox.pending to report the row sent");
+        var released = SampledAfter();
+        await Wait.UntilAsync(() => Task.FromResult(Latest("labeling", "alp.outbox.pending", released)?.Value == 0), ExportTimeout, "alp.outbox.pending to report the row sent");
         await Wait.UntilAsync(
             () => Task.FromResult(Latest("trainer", "alp.queue.depth", ("messaging.destination.name", "trainer-label-added_error"))?.Value == 1),
             ExportTimeout,
@@ -151,9 +159,19 @@ public sealed class TelemetryExportTests(TelemetryFixture stack, ITestOutputHelp
 
     /// <summary>The newest point of a metric from a service, with the given attributes.</summary>
     private ReceivedPoint? Latest(string service, string metric, params (string Key, string Value)[] attributes) =>
+        Latest(service, metric, 0, attributes);
+
+    /// <summary>The newest point of a metric from a service, with the given attributes, exported after <paramref name="afterUnixNano"/>.</summary>
+    private ReceivedPoint? Latest(string service, string metric, ulong afterUnixNano, params (string Key, string Value)[] attributes) =>
         stack.Receiver.Points
-            .Where(p => p.Service == service && p.Name == metric && attributes.All(a => p.Attributes.GetValueOrDefault(a.Key) == a.Value))
+            .Where(p => p.Service == service && p.Name == metric && p.TimeUnixNano > afterUnixNano && attributes.All(a => p.Attributes.GetValueOrDefault(a.Key) == a.Value))
             .MaxBy(p => p.TimeUnixNano);
+
+    /// <summary>
+    /// A time after which exported gauge points reflect samples taken from now on: the gauges are sampled every
+    /// 0.5 s (Telemetry__QueueDepthSeconds in the fixture), so a point exported a second later is not an older sample.
+    /// </summary>
+    private static ulong SampledAfter() => (ulong)(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 1_000) * 1_000_000;
 
     private async Task<long> InsertOutboxRowAsync(NpgsqlConnection connection)
     {
@@ -162,7 +180,13 @@ public sealed class TelemetryExportTests(TelemetryFixture stack, ITestOutputHelp
             connection);
         insert.Parameters.AddWithValue("body", System.Text.Json.JsonSerializer.Serialize(new
         {
-            projectId = stack.ProjectId, sessionId = 99, modelVersion = 2, strategy = "least_confidence", queryCount = 0, schemaVersion = 1, occurredAt = DateTimeOffset.UtcNow,
+            projectId = stack.ProjectId,
+            sessionId = 99,
+            modelVersion = 2,
+            strategy = "least_confidence",
+            queryCount = 0,
+            schemaVersion = 1,
+            occurredAt = DateTimeOffset.UtcNow,
         }));
         return (long)(await insert.ExecuteScalarAsync())!;
     }

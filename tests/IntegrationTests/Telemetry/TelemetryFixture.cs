@@ -53,6 +53,8 @@ public sealed class TelemetryFixture : IAsyncLifetime
             ["Trainer__IdleFlushSeconds"] = "0",
             ["Trainer__SweepSeconds"] = "3600",
             ["Scorer__Address"] = grpc.ToString(),
+            // The first guess loads the model; on a machine shared with other builds that can take longer than 2 s.
+            ["Scorer__Deadline"] = "00:00:30",
         };
         _services.AddRange(await Task.WhenAll(Services.Select(s => ServiceProcess.StartAsync(
             s, Database.ConnectionString, VirtualHost.Name,

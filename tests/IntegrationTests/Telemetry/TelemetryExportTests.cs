@@ -138,6 +138,10 @@ public sealed class TelemetryExportTests(TelemetryFixture stack, ITestOutputHelp
         // Training duration and query latency (ModelTrained to QueriesReady): one each per model, v1 and v2.
         AssertHistogram(Latest("trainer", "alp.training.duration"), count: 2, maxMs: 120_000);
         AssertHistogram(Latest("query-sampler", "alp.query.session_duration"), count: 2, maxMs: 120_000);
+        AssertHistogram(Latest("query-sampler", "alp.query.ready_latency"), count: 2, maxMs: 120_000);
+        Assert.True(
+            Latest("query-sampler", "alp.query.ready_latency")!.Value >= Latest("query-sampler", "alp.query.session_duration")!.Value,
+            "ModelTrained to QueriesReady includes the session build.");
         AssertHistogram(Latest("query-sampler", "alp.scorer.duration", ("rpc.grpc.status_code", "0")), count: 1, maxMs: 60_000);
         // Outbox lag: every relayed message measured, none negative.
         Assert.All(PlatformServices.Select(s => Latest(s, "alp.outbox.lag")).OfType<ReceivedPoint>(), p => Assert.True(p.Min >= 0, $"{p.Service}: lag {p.Min} ms"));

@@ -48,6 +48,7 @@ public static class ServiceDefaultsExtensions
     {
         // First: token checks read the database too, and their failures are as transient as the endpoints'.
         app.UseBadRequestProblems();
+        app.UseHttpServerSpanNames();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();

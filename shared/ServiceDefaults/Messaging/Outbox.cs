@@ -3,6 +3,7 @@ using System.Text.Json;
 using ActiveLabel.Contracts;
 using ActiveLabel.Persistence;
 using ActiveLabel.Persistence.Entities;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -98,6 +99,9 @@ internal static class OutboxServiceCollectionExtensions
     {
         services.AddSingleton<OutboxSignal>();
         services.AddHostedService<OutboxRelay>();
+        services.AddSingleton<QueueDepthMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
+        services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<QueueDepthMonitor>());
         return services;
     }
 }

@@ -25,6 +25,7 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, OutboxS
         .Where(t => t.IsClass && typeof(IProjectMessage).IsAssignableFrom(t))
         .ToDictionary(t => t.FullName!);
 
+    /// <summary><c>alp.outbox.lag</c> (ms): from an outbox message's commit to the broker's confirmation of its publish.</summary>
     private static readonly Histogram<double> Lag = PlatformTelemetry.Meter.CreateHistogram<double>(
         "alp.outbox.lag", "ms", "Time from an outbox message's commit to its broker confirmation.");
 

@@ -35,22 +35,28 @@ public static class PlatformTelemetry
         var endpoint = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
         var resource = ResourceBuilder.CreateDefault().AddService(serviceName, serviceInstanceId: Environment.MachineName + "-" + Environment.ProcessId);
 
+        // The SDK reads its OTEL_* settings (endpoint, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_BSP_SCHEDULE_DELAY,
+        // OTEL_METRIC_EXPORT_INTERVAL, ...) from its own IConfiguration, by default the environment only; giving it the
+        // host's configuration makes appsettings work too. The endpoint is not set in code: a programmatic endpoint
+        // turns off the per-signal path (/v1/traces, /v1/metrics) that http/protobuf needs.
         services.AddSingleton(_ =>
         {
-            var tracing = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(TraceSources);
+            var tracing = Sdk.CreateTracerProviderBuilder().ConfigureServices(s => s.AddSingleton(configuration))
+                .SetResourceBuilder(resource).AddSource(TraceSources);
             if (!string.IsNullOrWhiteSpace(endpoint))
             {
-                tracing.AddOtlpExporter(o => o.Endpoint = new Uri(endpoint));
+                tracing.AddOtlpExporter();
             }
 
             return tracing.Build();
         });
         services.AddSingleton(_ =>
         {
-            var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(MeterNames);
+            var metrics = Sdk.CreateMeterProviderBuilder().ConfigureServices(s => s.AddSingleton(configuration))
+                .SetResourceBuilder(resource).AddMeter(MeterNames);
             if (!string.IsNullOrWhiteSpace(endpoint))
             {
-                metrics.AddOtlpExporter(o => o.Endpoint = new Uri(endpoint));
+                metrics.AddOtlpExporter();
             }
 
             return metrics.Build();

@@ -1,7 +1,10 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.Persistence;
 using ActiveLabel.ServiceDefaults.Security;
+using ActiveLabel.ServiceDefaults.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -10,6 +13,13 @@ namespace ActiveLabel.Labeling.Features.NextItem;
 /// <summary><c>POST /api/projects/{projectId}/next</c>: lease the next most informative item to the caller.</summary>
 internal static class NextItemEndpoint
 {
+    /// <summary>
+    /// <c>alp.lease.wait</c> (ms, tag <c>alp.lease.outcome</c> = leased | none): time get-next spends finding, leasing
+    /// and reading the next item, lock waits and lost races included.
+    /// </summary>
+    private static readonly Histogram<double> LeaseWait = PlatformTelemetry.Meter.CreateHistogram<double>(
+        "alp.lease.wait", "ms", "Time to lease the next item in get-next (outcome: leased or none left).");
+
     public static IEndpointRouteBuilder MapNextItem(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/projects/{projectId:guid}/next", NextAsync).RequireAuthorization(Policies.Annotate).RequireRateLimiting(RateLimits.PerUser);
@@ -19,11 +29,14 @@ internal static class NextItemEndpoint
 
     private static async Task<IResult> NextAsync(Guid projectId, HttpContext http, ItemLeaser leaser, IOptions<LeaseOptions> options, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var (outcome, served) = await leaser.LeaseNextAsync(projectId, http.User, options.Value, cancellationToken);
         if (outcome == LeaseOutcome.NoAccess)
         {
             return ProjectAccess.NotFound(projectId);
         }
+
+        LeaseWait.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("alp.lease.outcome", served is null ? "none" : "leased"));
 
         if (served is null)
         {

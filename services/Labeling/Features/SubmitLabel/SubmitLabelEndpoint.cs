@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using ActiveLabel.Contracts;
 using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.ServiceDefaults.Messaging;
 using ActiveLabel.ServiceDefaults.Security;
+using ActiveLabel.ServiceDefaults.Telemetry;
 using Npgsql;
 
 namespace ActiveLabel.Labeling.Features.SubmitLabel;
@@ -12,6 +14,13 @@ namespace ActiveLabel.Labeling.Features.SubmitLabel;
 /// </summary>
 internal static class SubmitLabelEndpoint
 {
+    /// <summary>
+    /// <c>alp.labels.stored</c> ({label}): annotators' labels committed through this endpoint (retries that replay a
+    /// stored label are not counted); its rate is the platform's labels per second.
+    /// </summary>
+    private static readonly Counter<long> Stored = PlatformTelemetry.Meter.CreateCounter<long>(
+        "alp.labels.stored", "{label}", "Annotators' labels stored (new labels only, not replayed retries).");
+
     public static IEndpointRouteBuilder MapSubmitLabel(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/projects/{projectId:guid}/items/{itemId:long}/labels", SubmitAsync).RequireAuthorization(Policies.Annotate).RequireRateLimiting(RateLimits.PerUser);
@@ -134,6 +143,7 @@ internal static class SubmitLabelEndpoint
         }
 
         outbox.Notify();
+        Stored.Add(1);
         // Debug: at the load the platform is sized for (1,000 labels/s) a line per label costs more than it tells;
         // the labels table and the LabelAdded event are the record.
         logger.LogDebug("Label {LabelId} on item {ItemId} of project {ProjectId} by {Annotator}", label.Id, itemId, projectId, annotator);

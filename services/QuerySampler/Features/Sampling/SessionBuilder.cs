@@ -19,8 +19,19 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, PoolCache pool
 {
     private const string InboxName = "query-sampler.model-trained";
 
+    /// <summary>
+    /// <c>alp.query.session_duration</c> (ms): query latency from consuming <c>ModelTrained</c> to the committed query
+    /// session and its <c>QueriesReady</c> (read the pool, rank it, store the session).
+    /// </summary>
     private static readonly Histogram<double> Latency = PlatformTelemetry.Meter.CreateHistogram<double>(
         "alp.query.session_duration", "ms", "Time to rank a pool and store the query session.");
+
+    /// <summary>
+    /// <c>alp.query.ready_latency</c> (ms): from the model's <c>ModelTrained</c> (its training committed) to its query
+    /// session and <c>QueriesReady</c> committed: the delivery through the broker plus the session build.
+    /// </summary>
+    private static readonly Histogram<double> ReadyLatency = PlatformTelemetry.Meter.CreateHistogram<double>(
+        "alp.query.ready_latency", "ms", "Time from ModelTrained to the committed query session and QueriesReady.");
 
     private static readonly Histogram<double> StageLatency = PlatformTelemetry.Meter.CreateHistogram<double>(
         "alp.query.stage_duration", "ms", "Time of one stage of building a query session (tag stage).");
@@ -33,7 +44,7 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, PoolCache pool
         // Process CPU time says how much work a session is on a machine busy with other work, where wall time says little.
         var cpu = Environment.CpuUsage.TotalTime;
         var stage = Stopwatch.StartNew();
-        using var activity = PlatformTelemetry.ActivitySource.StartActivity("rank pool");
+        using var activity = PlatformTelemetry.ActivitySource.StartActivity("build query session");
         activity?.SetTag("alp.project_id", projectId);
         activity?.SetTag("alp.model_version", modelVersion);
 
@@ -76,6 +87,7 @@ internal sealed class SessionBuilder(NpgsqlDataSource dataSource, PoolCache pool
         var writeMs = Lap(stage, "write");
 
         Latency.Record(clock.Elapsed.TotalMilliseconds);
+        ReadyLatency.Record((DateTimeOffset.UtcNow - trainedAt).TotalMilliseconds);
         logger.LogInformation(
             "Session {SessionId} of {ProjectId}: ranked {Pool} items with v{Version} ({Strategy}), kept {Count}, in {ElapsedMs} ms, {CpuMs:0} ms CPU " +
             "(delivery {DeliveryMs:0} ms before it, model {ModelMs:0} ms, list {ListMs:0} ms, load {LoadMs:0} ms for {LoadedItems} new items, featurize {FeaturizeMs:0} ms, score {ScoreMs:0} ms, write {WriteMs:0} ms; " +

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using ActiveLabel.Learning;
 using ActiveLabel.Scoring;
+using ActiveLabel.ServiceDefaults.Telemetry;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
@@ -18,6 +20,13 @@ internal sealed record GrpcMethodMetadata(string Method);
 /// </summary>
 internal static class GrpcUnaryEndpoint
 {
+    /// <summary>
+    /// <c>alp.scorer.duration</c> (ms, tags <c>rpc.method</c> and <c>rpc.grpc.status_code</c>): server-side latency of
+    /// each Scorer call, from the request's arrival to its answer or failure status.
+    /// </summary>
+    private static readonly Histogram<double> CallDuration = PlatformTelemetry.Meter.CreateHistogram<double>(
+        "alp.scorer.duration", "ms", "Server-side latency of Scorer gRPC calls.");
+
     public static IEndpointConventionBuilder MapGrpcUnary<TRequest, TResponse>(
         this IEndpointRouteBuilder endpoints, string path, MessageParser<TRequest> parser, int maxMessageBytes,
         Func<HttpContext, TRequest, CancellationToken, Task<TResponse>> method)
@@ -115,11 +124,13 @@ internal static class GrpcUnaryEndpoint
             context.Response.Headers[GrpcProtocol.AcceptEncodingHeader] = GrpcProtocol.IdentityEncoding;
             await context.Response.Body.WriteAsync(GrpcFraming.Frame(reply), context.RequestAborted);
             context.Response.AppendTrailer(GrpcProtocol.StatusHeader, "0");
+            RecordCall(method, started, GrpcStatusCode.OK);
             logger.LogDebug("gRPC {Method} answered OK in {ElapsedMs:0.0} ms", method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The caller reset the stream or went away: there is nobody to answer.
+            RecordCall(method, started, GrpcStatusCode.Cancelled);
             logger.LogInformation("gRPC {Method} cancelled by the caller after {ElapsedMs:0.0} ms", method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception exception)
@@ -129,9 +140,16 @@ internal static class GrpcUnaryEndpoint
             var serverFault = status is GrpcStatusCode.Internal or GrpcStatusCode.Unknown or GrpcStatusCode.Unavailable;
             logger.Log(serverFault ? LogLevel.Error : LogLevel.Information, serverFault ? exception : null,
                 "gRPC {Method} answered {Status} in {ElapsedMs:0.0} ms: {StatusMessage}", method, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds, message);
+            RecordCall(method, started, status);
             await WriteStatusAsync(context, status, message);
         }
     }
+
+    private static void RecordCall(string method, long started, GrpcStatusCode status) =>
+        CallDuration.Record(
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            new KeyValuePair<string, object?>("rpc.method", method),
+            new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)status));
 
     private static TimeSpan? ReadTimeout(HttpRequest request)
     {

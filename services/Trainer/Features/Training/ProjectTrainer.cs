@@ -27,6 +27,7 @@ internal sealed class ProjectTrainer(
     /// <summary>This replica, as recorded with each version it trains: the pod's host name and the process id.</summary>
     private static readonly string Replica = $"{Environment.MachineName}/{Environment.ProcessId}";
 
+    /// <summary><c>alp.training.duration</c> (ms): reading the labels, evaluating, training and storing one model version.</summary>
     private static readonly Histogram<double> Duration = PlatformTelemetry.Meter.CreateHistogram<double>(
         "alp.training.duration", "ms", "Time to read, evaluate, train and store one model version.");
 
@@ -130,6 +131,7 @@ internal sealed class ProjectTrainer(
         var version = await StoreAsync(projectId, snapshot, model, metrics, startedAt, (int)clock.ElapsedMilliseconds, cancellationToken);
 
         Duration.Record(clock.Elapsed.TotalMilliseconds);
+        activity?.SetTag("alp.model_version", version);
         logger.LogInformation(
             "Trained {ProjectId} v{Version} on {Labels} labels in {ElapsedMs} ms: accuracy {Accuracy:0.000}, AUC {Auc:0.000} ({Method})",
             projectId, version, labels.Length, clock.ElapsedMilliseconds, metrics.Accuracy, metrics.Auc, metrics.Method);

@@ -37,7 +37,8 @@ internal sealed class SubmitItemsConsumer(PlatformDbContext db, OutboxSignal out
         var target = await IngestTarget.LoadAsync(db, message.ProjectId, cancellationToken)
             ?? throw new InvalidSubmissionException($"SubmitItems {message.BatchId} is for project {message.ProjectId}, which does not exist.");
 
-        await using var writer = await ItemBatchWriter.BeginAsync(db, TimeSpan.FromSeconds(options.Value.StatementTimeoutSeconds), cancellationToken);
+        await using var writer = await ItemBatchWriter.BeginAsync(
+            db, message.ProjectId, TimeSpan.FromSeconds(options.Value.StatementTimeoutSeconds), () => BatchKeyFilter.ForRows(items.Count), cancellationToken);
         if (!await db.TryRecordInboxAsync(InboxName, message.BatchId.ToString("D", CultureInfo.InvariantCulture), cancellationToken))
         {
             logger.LogInformation("SubmitItems {BatchId} for {ProjectId} was already ingested; ignoring the redelivery", message.BatchId, message.ProjectId);

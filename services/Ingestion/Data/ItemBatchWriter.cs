@@ -18,36 +18,47 @@ internal sealed record IngestCounts(Guid BatchId, int Received, int Inserted, in
 /// Disposing without <see cref="CompleteAsync"/> rolls everything back, so a failed batch leaves no trace.
 /// </summary>
 /// <remarks>
-/// Two ways in, chosen per batch (<see cref="IsDirect"/>):
+/// Duplicates are found exactly by INSERT … ORDER BY ord ON CONFLICT DO NOTHING, but that costs the database a
+/// speculative insertion per row, so only the rows that need it take that path. A <see cref="BatchKeyFilter"/> tells
+/// the rows that share no key with an earlier row of the batch ("clean") from those that may ("suspects": real
+/// duplicates and the filter's rare false alarms). A clean row can only conflict with items already in the project,
+/// so the suspects alone, moved last in batch order with ON CONFLICT, give exactly the first-occurrence result.
 /// <list type="bullet">
-/// <item>Into a project without items (the first bulk load): rows that share no key with an earlier row of the batch
-/// (<see cref="BatchKeyFilter"/>) are copied straight into <c>items</c>; they cannot conflict with anything. The few
-/// that may (real duplicates and the filter's false alarms) wait in a bounded buffer, go to a staging table, and are
-/// moved last by INSERT … ORDER BY ord ON CONFLICT DO NOTHING, which keeps the first occurrence exactly. This skips
-/// the staging table's second copy and ON CONFLICT's per-row speculative insertion, about half of the database's
-/// work. An exclusive per-project advisory lock keeps other ingestion out of the project until the commit.</item>
-/// <item>Otherwise every row goes through the staging table and that one INSERT … ON CONFLICT DO NOTHING, under
-/// the same lock held shared (writers into non-empty projects do not wait for each other).</item>
+/// <item>Direct, into a project without items (the first bulk load): clean rows are copied straight into
+/// <c>items</c> while the file is still being read, so parsing and the database's inserts overlap. Suspects wait in
+/// a bounded buffer and go to a staging table. An exclusive per-project advisory lock keeps other ingestion out
+/// until the commit, so nothing can conflict with the clean rows.</item>
+/// <item>Staged, otherwise: every row goes to a temporary staging table; the clean rows are then inserted with a
+/// plain INSERT inside a savepoint, and if one of them is already in the project (unique violation) the savepoint is
+/// rolled back and every row takes the ON CONFLICT path. Writers hold the lock shared, so they only wait for a
+/// direct load.</item>
 /// </list>
 /// The connection is the DbContext's (opened from the service's <see cref="NpgsqlDataSource"/>), so the COPY, the
 /// INSERT and the outbox row share one transaction. Memory stays bounded: rows are written as they are built.
 /// </remarks>
 internal sealed class ItemBatchWriter : IAsyncDisposable
 {
-    /// <summary>Rows that may be duplicates held in memory (direct mode) before they are flushed to the staging table.</summary>
+    /// <summary>Suspect rows held in memory (direct mode) before they are flushed to the staging table.</summary>
     internal const int MaxBufferedSuspects = 10_000;
 
     private const string CreateStagingTable = """
         CREATE TEMP TABLE ingest_rows (
-            ord bigint NOT NULL, external_id text NOT NULL, content_hash bytea NOT NULL, payload jsonb NOT NULL, seed_label text
+            ord bigint NOT NULL, external_id text NOT NULL, content_hash bytea NOT NULL, payload jsonb NOT NULL, seed_label text,
+            suspect boolean NOT NULL
         ) ON COMMIT DROP
         """;
 
-    private const string MoveStagedRows = """
+    private const string InsertCleanRows = """
+        INSERT INTO items (project_id, external_id, content_hash, payload, seed_label, is_labeled, created_at)
+        SELECT @project, external_id, content_hash, payload, seed_label, seed_label IS NOT NULL, now()
+        FROM ingest_rows WHERE NOT suspect ORDER BY ord
+        """;
+
+    private const string MoveRows = """
         WITH inserted AS (
             INSERT INTO items (project_id, external_id, content_hash, payload, seed_label, is_labeled, created_at)
             SELECT @project, external_id, content_hash, payload, seed_label, seed_label IS NOT NULL, now()
-            FROM ingest_rows ORDER BY ord
+            FROM ingest_rows WHERE suspect OR @all ORDER BY ord
             ON CONFLICT DO NOTHING
             RETURNING seed_label)
         SELECT count(*)::int, count(seed_label)::int FROM inserted
@@ -62,24 +73,25 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
     // Checked again under the lock: a writer may have committed items between the first look and the lock.
     private const string StillEmpty = "SELECT NOT EXISTS (SELECT 1 FROM items WHERE project_id = @project)";
     private const string LockShared = "SELECT pg_advisory_xact_lock_shared(hashtextextended('ingest:' || @project::text, 0))";
+    private const string CleanSavepoint = "ingest_clean";
 
     private readonly PlatformDbContext _db;
     private readonly IDbContextTransaction _transaction;
     private readonly NpgsqlConnection _connection;
     private readonly Guid _projectId;
     private readonly TimeSpan _statementTimeout;
-    private readonly BatchKeyFilter? _filter;
+    private readonly BatchKeyFilter _filter;
     private readonly List<StagedItem> _suspects = [];
     private readonly DateTime _createdAt;
     private NpgsqlBinaryImporter? _importer;
     private bool _importerIsStaging;
     private bool _stagingCreated;
-    private int _directInserted;
-    private int _directSeedLabels;
+    private int _clean;
+    private int _cleanSeedLabels;
     private bool _completed;
 
     private ItemBatchWriter(
-        PlatformDbContext db, IDbContextTransaction transaction, Guid projectId, TimeSpan statementTimeout, DateTime createdAt, BatchKeyFilter? filter)
+        PlatformDbContext db, IDbContextTransaction transaction, Guid projectId, TimeSpan statementTimeout, DateTime createdAt, bool direct, BatchKeyFilter filter)
     {
         _createdAt = createdAt;
         _db = db;
@@ -87,22 +99,23 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
         _connection = (NpgsqlConnection)db.Database.GetDbConnection();
         _projectId = projectId;
         _statementTimeout = statementTimeout;
+        IsDirect = direct;
         _filter = filter;
     }
 
     /// <summary>Rows written so far.</summary>
     public int Staged { get; private set; }
 
-    /// <summary>True when rows go straight into <c>items</c> (the project had no items); see the remarks.</summary>
-    public bool IsDirect => _filter is not null;
+    /// <summary>True when clean rows go straight into <c>items</c> (the project had no items); see the remarks.</summary>
+    public bool IsDirect { get; }
 
-    /// <summary>Rows that took the exact, slower path in direct mode (duplicates and the filter's false alarms).</summary>
+    /// <summary>Rows that took the exact, slower path (duplicates and the filter's false alarms).</summary>
     public int Suspects { get; private set; }
 
     /// <summary>
     /// Begins the transaction and chooses the way in. The caller may run its own statements on <paramref name="db"/>
     /// (e.g. the inbox record) before the first <see cref="WriteAsync"/>. <paramref name="filter"/> creates the
-    /// duplicate filter if the project turns out to be empty.
+    /// batch's duplicate filter, sized for the batch.
     /// </summary>
     public static async Task<ItemBatchWriter> BeginAsync(
         PlatformDbContext db, Guid projectId, TimeSpan statementTimeout, Func<BatchKeyFilter> filter, CancellationToken cancellationToken)
@@ -129,7 +142,7 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
                 await ScalarAsync(connection, npgsqlTransaction, LockShared, projectId, statementTimeout, cancellationToken);
             }
 
-            return new ItemBatchWriter(db, transaction, projectId, statementTimeout, now, direct ? filter() : null);
+            return new ItemBatchWriter(db, transaction, projectId, statementTimeout, now, direct, filter());
         }
         catch
         {
@@ -141,35 +154,41 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
     public async Task WriteAsync(StagedItem item, CancellationToken cancellationToken)
     {
         Staged++;
-        if (_filter is null)
-        {
-            await WriteStagedAsync(item, cancellationToken);
-            return;
-        }
-
-        if (_filter.AddAndCheck(item.ContentHash, item.ExternalId))
+        var suspect = _filter.AddAndCheck(item.ContentHash, item.ExternalId);
+        if (suspect)
         {
             Suspects++;
+        }
+        else
+        {
+            _clean++;
+            _cleanSeedLabels += item.SeedLabel is null ? 0 : 1;
+        }
+
+        if (!IsDirect)
+        {
+            await WriteStagedAsync(item, suspect, cancellationToken);
+        }
+        else if (suspect)
+        {
             _suspects.Add(item);
             if (_suspects.Count >= MaxBufferedSuspects)
             {
                 await FlushSuspectsAsync(cancellationToken);
             }
-
-            return;
         }
-
-        var importer = await ImporterAsync(staging: false, cancellationToken);
-        await importer.StartRowAsync(cancellationToken);
-        await importer.WriteAsync(_projectId, NpgsqlDbType.Uuid, cancellationToken);
-        await importer.WriteAsync(item.ExternalId, NpgsqlDbType.Text, cancellationToken);
-        await importer.WriteAsync(item.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
-        await importer.WriteAsync(item.Payload, NpgsqlDbType.Jsonb, cancellationToken);
-        await WriteLabelAsync(importer, item.SeedLabel, cancellationToken);
-        await importer.WriteAsync(item.SeedLabel is not null, NpgsqlDbType.Boolean, cancellationToken);
-        await importer.WriteAsync(_createdAt, NpgsqlDbType.TimestampTz, cancellationToken);
-        _directInserted++;
-        _directSeedLabels += item.SeedLabel is null ? 0 : 1;
+        else
+        {
+            var importer = await ImporterAsync(staging: false, cancellationToken);
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(_projectId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(item.ExternalId, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(item.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
+            await importer.WriteAsync(item.Payload, NpgsqlDbType.Jsonb, cancellationToken);
+            await WriteLabelAsync(importer, item.SeedLabel, cancellationToken);
+            await importer.WriteAsync(item.SeedLabel is not null, NpgsqlDbType.Boolean, cancellationToken);
+            await importer.WriteAsync(_createdAt, NpgsqlDbType.TimestampTz, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -180,14 +199,32 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
     {
         await FlushSuspectsAsync(cancellationToken);
         await CloseImporterAsync(cancellationToken);
-        int inserted = _directInserted, seedLabels = _directSeedLabels;
+        var (inserted, seedLabels) = IsDirect ? (_clean, _cleanSeedLabels) : (0, 0);
         if (_stagingCreated)
         {
-            await using var command = Command(MoveStagedRows, _connection, (NpgsqlTransaction)_transaction.GetDbTransaction(), projectId, _statementTimeout);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            inserted += reader.GetInt32(0);
-            seedLabels += reader.GetInt32(1);
+            var all = false;
+            if (!IsDirect && _clean > 0)
+            {
+                var transaction = (NpgsqlTransaction)_transaction.GetDbTransaction();
+                await transaction.SaveAsync(CleanSavepoint, cancellationToken);
+                try
+                {
+                    await using var command = Command(InsertCleanRows, _connection, transaction, projectId, _statementTimeout);
+                    inserted = await command.ExecuteNonQueryAsync(cancellationToken);
+                    seedLabels = _cleanSeedLabels;
+                    await transaction.ReleaseAsync(CleanSavepoint, cancellationToken);
+                }
+                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+                {
+                    // Some clean row is already in the project: let every row take the exact path.
+                    await transaction.RollbackAsync(CleanSavepoint, cancellationToken);
+                    (inserted, seedLabels, all) = (0, 0, true);
+                }
+            }
+
+            var (moved, movedSeedLabels) = await MoveAsync(projectId, all, cancellationToken);
+            inserted += moved;
+            seedLabels += movedSeedLabels;
         }
 
         var counts = new IngestCounts(batchId, received, inserted, Staged - inserted, rejected, seedLabels);
@@ -230,7 +267,17 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
         _db.ChangeTracker.Clear();
     }
 
-    private async Task WriteStagedAsync(StagedItem item, CancellationToken cancellationToken)
+    /// <summary>Inserts the suspect rows (or, with <paramref name="all"/>, every staged row) in batch order, skipping duplicates.</summary>
+    private async Task<(int Inserted, int SeedLabels)> MoveAsync(Guid projectId, bool all, CancellationToken cancellationToken)
+    {
+        await using var command = Command(MoveRows, _connection, (NpgsqlTransaction)_transaction.GetDbTransaction(), projectId, _statementTimeout);
+        command.Parameters.AddWithValue("all", all);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt32(0), reader.GetInt32(1));
+    }
+
+    private async Task WriteStagedAsync(StagedItem item, bool suspect, CancellationToken cancellationToken)
     {
         var importer = await ImporterAsync(staging: true, cancellationToken);
         await importer.StartRowAsync(cancellationToken);
@@ -239,6 +286,7 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
         await importer.WriteAsync(item.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
         await importer.WriteAsync(item.Payload, NpgsqlDbType.Jsonb, cancellationToken);
         await WriteLabelAsync(importer, item.SeedLabel, cancellationToken);
+        await importer.WriteAsync(suspect, NpgsqlDbType.Boolean, cancellationToken);
     }
 
     private static async Task WriteLabelAsync(NpgsqlBinaryImporter importer, string? label, CancellationToken cancellationToken)
@@ -257,7 +305,7 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
     {
         foreach (var suspect in _suspects)
         {
-            await WriteStagedAsync(suspect, cancellationToken);
+            await WriteStagedAsync(suspect, suspect: true, cancellationToken);
         }
 
         _suspects.Clear();
@@ -281,7 +329,7 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
 
         _importer = await _connection.BeginBinaryImportAsync(
             staging
-                ? "COPY ingest_rows (ord, external_id, content_hash, payload, seed_label) FROM STDIN (FORMAT BINARY)"
+                ? "COPY ingest_rows (ord, external_id, content_hash, payload, seed_label, suspect) FROM STDIN (FORMAT BINARY)"
                 : "COPY items (project_id, external_id, content_hash, payload, seed_label, is_labeled, created_at) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         _importer.Timeout = _statementTimeout;

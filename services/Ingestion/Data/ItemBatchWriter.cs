@@ -41,6 +41,9 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
     /// <summary>Suspect rows held in memory (direct mode) before they are flushed to the staging table.</summary>
     internal const int MaxBufferedSuspects = 10_000;
 
+    /// <summary>Characters of payload held in memory (direct mode) before they are flushed, since a row may be 1 MiB.</summary>
+    internal const int MaxBufferedSuspectChars = 4 << 20;
+
     private const string CreateStagingTable = """
         CREATE TEMP TABLE ingest_rows (
             ord bigint NOT NULL, external_id text NOT NULL, content_hash bytea NOT NULL, payload jsonb NOT NULL, seed_label text,
@@ -83,6 +86,7 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
     private readonly BatchKeyFilter _filter;
     private readonly List<StagedItem> _suspects = [];
     private readonly DateTime _createdAt;
+    private long _suspectChars;
     private NpgsqlBinaryImporter? _importer;
     private bool _importerIsStaging;
     private bool _stagingCreated;
@@ -172,7 +176,8 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
         else if (suspect)
         {
             _suspects.Add(item);
-            if (_suspects.Count >= MaxBufferedSuspects)
+            _suspectChars += item.Payload.Length;
+            if (_suspects.Count >= MaxBufferedSuspects || _suspectChars >= MaxBufferedSuspectChars)
             {
                 await FlushSuspectsAsync(cancellationToken);
             }
@@ -309,6 +314,7 @@ internal sealed class ItemBatchWriter : IAsyncDisposable
         }
 
         _suspects.Clear();
+        _suspectChars = 0;
     }
 
     /// <summary>The COPY into the staging table or into <c>items</c>; a connection runs one COPY at a time, so switching ends the other.</summary>

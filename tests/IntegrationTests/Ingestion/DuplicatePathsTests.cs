@@ -73,6 +73,26 @@ public sealed class DuplicatePathsTests(IngestionFixture stack)
         Assert.Equal((3000L, 3000L, 3000L), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)));
     }
 
+    [Fact]
+    public async Task A_first_load_with_more_duplicates_than_it_buffers_should_store_each_item_once()
+    {
+        await using var connection = await stack.Database.OpenConnectionAsync();
+        var project = await IngestionFixture.CreateTextProjectAsync(connection);
+        var file = new StringBuilder("id,text\nfirst,same\n");
+        for (var i = 0; i < 10_500; i++)
+        {
+            file.Append(CultureInfo.InvariantCulture, $"copy-{i},same\n");
+        }
+
+        // After the duplicates (flushed from memory on the way), a new item goes straight in again.
+        file.Append("last,other\nfirst,again\n");
+
+        var body = await UploadAsync(project, file.ToString());
+
+        Assert.Equal((10_503, 2, 10_501), (body.Received, body.Inserted, body.Duplicates));
+        Assert.Equal(["first same ", "last other "], await StoredAsync(connection, project));
+    }
+
     private static string Items(int from, int to)
     {
         var file = new StringBuilder("id,text\n");

@@ -3,6 +3,7 @@ using ActiveLabel.Alp.Annotate;
 using ActiveLabel.Alp.Export;
 using ActiveLabel.Alp.Import;
 using ActiveLabel.Alp.Projects;
+using ActiveLabel.Alp.Publish;
 using ActiveLabel.Alp.Simulate;
 using ActiveLabel.Alp.Status;
 
@@ -20,6 +21,7 @@ internal static class AlpCommands
         root.Subcommands.Add(AnnotateCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(PublishItemsCommand.Create());
         return root;
     }
 }

@@ -173,14 +173,14 @@ internal sealed class ImportSource
     {
         if (!Directory.Exists(_path))
         {
-            return FileRecords(_path);
+            return ReadRecords(_path);
         }
 
         var files = Directory.GetFiles(_path).Order(StringComparer.Ordinal).ToArray();
         var delimited = files.Where(f => LabeledFile.Extension(f) is ".csv" or ".tsv").ToArray();
         if (delimited.Length > 0)
         {
-            return delimited.SelectMany(FileRecords);
+            return delimited.SelectMany(ReadRecords);
         }
 
         var classFiles = files.Where(f => LabeledFile.Extension(f) is ".txt" or "" && !LabeledFile.IsNote(f)).ToArray();
@@ -189,7 +189,8 @@ internal sealed class ImportSource
             : classFiles.SelectMany(ClassFileRecords);
     }
 
-    private static IEnumerable<List<KeyValuePair<string, string?>>> FileRecords(string path) => LabeledFile.Extension(path) switch
+    /// <summary>The records of one CSV, TSV or JSON Lines file (optionally .gz), read lazily; also what alp publish-items sends.</summary>
+    internal static IEnumerable<List<KeyValuePair<string, string?>>> ReadRecords(string path) => LabeledFile.Extension(path) switch
     {
         ".csv" => DelimitedRecords(path, ","),
         ".tsv" => DelimitedRecords(path, "\t"),

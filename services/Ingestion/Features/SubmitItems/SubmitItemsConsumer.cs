@@ -37,7 +37,8 @@ internal sealed class SubmitItemsConsumer(PlatformDbContext db, OutboxSignal out
         var target = await IngestTarget.LoadAsync(db, message.ProjectId, cancellationToken)
             ?? throw new InvalidSubmissionException($"SubmitItems {message.BatchId} is for project {message.ProjectId}, which does not exist.");
 
-        await using var writer = await ItemBatchWriter.BeginAsync(db, TimeSpan.FromSeconds(options.Value.StatementTimeoutSeconds), cancellationToken);
+        await using var writer = await ItemBatchWriter.BeginAsync(
+            db, message.ProjectId, TimeSpan.FromSeconds(options.Value.StatementTimeoutSeconds), () => BatchKeyFilter.ForRows(items.Count), cancellationToken);
         if (!await db.TryRecordInboxAsync(InboxName, message.BatchId.ToString("D", CultureInfo.InvariantCulture), cancellationToken))
         {
             logger.LogInformation("SubmitItems {BatchId} for {ProjectId} was already ingested; ignoring the redelivery", message.BatchId, message.ProjectId);
@@ -116,7 +117,8 @@ internal sealed class SubmitItemsConsumerDefinition : ConsumerDefinition<SubmitI
     public SubmitItemsConsumerDefinition()
     {
         EndpointName = "ingestion-submit-items";
-        // Each command may carry 10,000 items and holds a database connection while it is stored.
+        // Each command may carry 10,000 items and holds a database connection while it is stored. Parsing and the
+        // database's inserts of different commands overlap on two cores; more at once only contends for the indexes.
         ConcurrentMessageLimit = 4;
     }
 
@@ -126,5 +128,7 @@ internal sealed class SubmitItemsConsumerDefinition : ConsumerDefinition<SubmitI
         // Transient faults (database restart, deadlock) are retried with backoff; commands that can never succeed go
         // to ingestion-submit-items_error at once.
         endpointConfigurator.UseTransientRetry(typeof(InvalidSubmissionException));
+        // The next commands are already here when one finishes (the prefetch would otherwise equal the concurrency).
+        endpointConfigurator.PrefetchCount = 8;
     }
 }

@@ -96,7 +96,8 @@ internal static class UploadItemsEndpoint
                 return Rejected(0, errors, "The file lacks columns the project needs; nothing was stored.");
             }
 
-            await using var writer = await ItemBatchWriter.BeginAsync(db, TimeSpan.FromSeconds(limits.StatementTimeoutSeconds), cancellationToken);
+            await using var writer = await ItemBatchWriter.BeginAsync(
+                db, projectId, TimeSpan.FromSeconds(limits.StatementTimeoutSeconds), () => new BatchKeyFilter(BatchKeyFilter.UploadBytes), cancellationToken);
             using var builder = new ItemBuilder(target);
             var received = 0;
             while (await source.ReadAsync(cancellationToken) is { } row)

@@ -56,9 +56,12 @@ public sealed class ActiveLearningLoopFixture : IAsyncLifetime
         // The first model (from the seed labels) and its session exist before anyone labels, as in the Dataiku flow.
         await Wait.UntilAsync(async () => await ScalarAsync("SELECT count(*) FROM query_sessions WHERE project_id = @p") >= 1, TimeSpan.FromSeconds(90), "the first query session");
 
+        // Paced like people (2 labels/s each, 40/s in all): as fast as the API answers, the 500 labels would arrive
+        // within a few trainings and coalesce into too few models to show a retrain every N labels.
         var summaryFile = Path.GetTempFileName();
         await AlpAsync(
-            "annotate", "--project", $"{ProjectId}", "--oracle", Dataset, "--annotators", $"{Annotators}", "--budget", $"{Budget}", "--json", summaryFile);
+            "annotate", "--project", $"{ProjectId}", "--oracle", Dataset, "--annotators", $"{Annotators}", "--budget", $"{Budget}", "--rate", "2",
+            "--json", summaryFile);
         AnnotateSummaryJson = await File.ReadAllTextAsync(summaryFile);
         File.Delete(summaryFile);
 

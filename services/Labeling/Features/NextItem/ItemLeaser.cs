@@ -8,7 +8,9 @@ namespace ActiveLabel.Labeling.Features.NextItem;
 /// not leased (or whose lease expired) and not skipped by this annotator; when the session is used up or none exists
 /// yet (before the first model), the remaining unlabeled items in content-hash order, a fixed pseudo-random order.
 /// The item row is locked with SKIP LOCKED and the lease written in the same statement, and item_leases has one row
-/// per item, so two annotators can never hold the same item.
+/// per item, so two annotators can never hold the same item. The lock is FOR NO KEY UPDATE, not FOR UPDATE: rows that
+/// reference an item (a session's queries being written, labels, leases) hold FOR KEY SHARE on it until they commit,
+/// which FOR UPDATE conflicts with, so SKIP LOCKED passed over the whole top of a session while the next one was stored.
 /// </summary>
 /// <remarks>
 /// The hot path of the annotators' load: the membership check and the caller's state are one round trip, the lease
@@ -52,7 +54,7 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
             WHERE q.project_id = @project AND q.session_id = @session AND NOT q.is_labeled AND {Available}
             ORDER BY q.rank
             LIMIT 1
-            FOR UPDATE OF i SKIP LOCKED
+            FOR NO KEY UPDATE OF i SKIP LOCKED
         ), leased AS (
             INSERT INTO item_leases (item_id, project_id, annotator, session_id, leased_at, expires_at)
             SELECT c.id, @project, @annotator, @session, now(), now() + @duration FROM candidate c
@@ -67,7 +69,7 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
             WHERE i.project_id = @project AND {Available}
             ORDER BY i.content_hash
             LIMIT 1
-            FOR UPDATE SKIP LOCKED
+            FOR NO KEY UPDATE SKIP LOCKED
         ), leased AS (
             INSERT INTO item_leases (item_id, project_id, annotator, session_id, leased_at, expires_at)
             SELECT c.id, @project, @annotator, NULL, now(), now() + @duration FROM candidate c

@@ -89,10 +89,16 @@ public sealed class TelemetryExportTests(TelemetryFixture stack, ITestOutputHelp
     {
         // A Scorer call, a poison LabelAdded for the Trainer's error queue, and an outbox row no relay can send yet:
         // committed, but locked by this test, so the relays skip it (SKIP LOCKED) while a count sees it.
-        using (var guess = await stack.SendAsync("Labeling", HttpMethod.Get, $"/api/projects/{stack.ProjectId}/items/{stack.LabeledItems[0]}/guess"))
-        {
-            Assert.Equal(HttpStatusCode.OK, guess.StatusCode);
-        }
+        // 503 is the guess endpoint's "the Scorer is busy, label without it": on a machine shared with other test
+        // classes the first call (which loads the model) can miss its deadline, so ask again until one is answered.
+        await Wait.UntilAsync(
+            async () =>
+            {
+                using var guess = await stack.SendAsync("Labeling", HttpMethod.Get, $"/api/projects/{stack.ProjectId}/items/{stack.LabeledItems[0]}/guess");
+                return guess.StatusCode == HttpStatusCode.OK;
+            },
+            TimeSpan.FromSeconds(120),
+            "the model's guess through the Scorer");
 
         await using (var probe = await AmqpProbe.ConnectAsync(stack.VirtualHost.Name))
         {
@@ -142,7 +148,8 @@ public sealed class TelemetryExportTests(TelemetryFixture stack, ITestOutputHelp
         Assert.True(
             Latest("query-sampler", "alp.query.ready_latency")!.Value >= Latest("query-sampler", "alp.query.session_duration")!.Value,
             "ModelTrained to QueriesReady includes the session build.");
-        AssertHistogram(Latest("query-sampler", "alp.scorer.duration", ("rpc.grpc.status_code", "0")), count: 1, maxMs: 60_000);
+        // Scorer latency: the answered calls (a missed deadline is recorded under its own status code).
+        AssertHistogram(Latest("query-sampler", "alp.scorer.duration", ("rpc.grpc.status_code", "0")), count: 1, maxMs: 60_000, atLeast: true);
         // Outbox lag: every relayed message measured, none negative.
         Assert.All(PlatformServices.Select(s => Latest(s, "alp.outbox.lag")).OfType<ReceivedPoint>(), p => Assert.True(p.Min >= 0, $"{p.Service}: lag {p.Min} ms"));
         // Queue depth: the service's own queues, drained.
@@ -151,14 +158,14 @@ public sealed class TelemetryExportTests(TelemetryFixture stack, ITestOutputHelp
         Assert.Null(Latest("labeling", "alp.queue.depth", ("messaging.destination.name", "trainer-label-added")));
     }
 
-    private static void AssertHistogram(ReceivedPoint? point, ulong count, double maxMs)
+    private static void AssertHistogram(ReceivedPoint? point, ulong count, double maxMs, bool atLeast = false)
     {
         Assert.NotNull(point);
         Assert.Equal(MetricKind.Histogram, point.Kind);
         Assert.Equal("ms", point.Unit);
-        Assert.Equal(count, point.Count);
+        Assert.True(atLeast ? point.Count >= count : point.Count == count, $"{point.Name}: {point.Count} measurements, expected {(atLeast ? "at least " : "")}{count}");
         Assert.True(point.Min > 0 && point.Max < maxMs, $"{point.Name}: min {point.Min} ms, max {point.Max} ms");
-        Assert.InRange(point.Value, point.Min!.Value * count, point.Max!.Value * count);
+        Assert.InRange(point.Value, point.Min!.Value * point.Count, point.Max!.Value * point.Count);
     }
 
     /// <summary>The newest point of a metric from a service, with the given attributes.</summary>

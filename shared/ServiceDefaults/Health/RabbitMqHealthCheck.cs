@@ -34,18 +34,8 @@ internal sealed class RabbitMqHealthCheck(IOptions<RabbitMqOptions> options) : I
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Timeout);
-            var o = options.Value;
-            var factory = new ConnectionFactory
-            {
-                HostName = o.Host,
-                Port = o.Port,
-                VirtualHost = o.VirtualHost,
-                UserName = o.Username!,
-                Password = o.Password!,
-                AutomaticRecoveryEnabled = false,
-                RequestedConnectionTimeout = Timeout,
-                ClientProvidedName = "readiness-probe",
-            };
+            var factory = options.Value.CreateConnectionFactory("readiness-probe");
+            factory.RequestedConnectionTimeout = Timeout;
             _connection = await factory.CreateConnectionAsync(timeout.Token);
             return HealthCheckResult.Healthy();
         }

@@ -148,17 +148,6 @@ internal sealed class QueueDepthMonitor : BackgroundService, IReceiveEndpointObs
             await _connection.DisposeAsync();
         }
 
-        var o = _rabbit.Value;
-        var factory = new ConnectionFactory
-        {
-            HostName = o.Host,
-            Port = o.Port,
-            VirtualHost = o.VirtualHost,
-            UserName = o.Username!,
-            Password = o.Password!,
-            AutomaticRecoveryEnabled = false,
-            ClientProvidedName = "queue-depth-monitor",
-        };
-        return await factory.CreateConnectionAsync(cancellationToken);
+        return await _rabbit.Value.CreateConnectionFactory("queue-depth-monitor").CreateConnectionAsync(cancellationToken);
     }
 }

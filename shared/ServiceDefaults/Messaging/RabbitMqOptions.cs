@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RabbitMQ.Client;
 
 namespace ActiveLabel.ServiceDefaults.Messaging;
 
@@ -27,4 +28,19 @@ public sealed class RabbitMqOptions
     /// <summary>Password.</summary>
     [Required(ErrorMessage = "RabbitMq:Password is required (environment: RabbitMq__Password).")]
     public string? Password { get; set; }
+
+    /// <summary>
+    /// A plain AMQP connection factory for the service's own side channels (readiness probe, queue depths): no
+    /// automatic recovery, because each caller decides itself when to connect again.
+    /// </summary>
+    public ConnectionFactory CreateConnectionFactory(string clientName) => new()
+    {
+        HostName = Host,
+        Port = Port,
+        VirtualHost = VirtualHost,
+        UserName = Username!,
+        Password = Password!,
+        AutomaticRecoveryEnabled = false,
+        ClientProvidedName = clientName,
+    };
 }

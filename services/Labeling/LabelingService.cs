@@ -12,6 +12,7 @@ using ActiveLabel.Labeling.Features.Status;
 using ActiveLabel.Labeling.Features.SubmitLabel;
 using ActiveLabel.Labeling.Features.WebApp;
 using ActiveLabel.ServiceDefaults.Messaging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ActiveLabel.Labeling;
 
@@ -23,6 +24,8 @@ internal static class LabelingService
         builder.AddPlatformBus();
         builder.Services.AddOptions<LeaseOptions>().BindConfiguration(LeaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ItemLeaser>();
+        builder.Services.AddSingleton<CandidateQueue>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddModelGuess();
         builder.AddRateLimits();
         builder.AddDashboard();

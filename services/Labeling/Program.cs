@@ -2,7 +2,8 @@ using ActiveLabel.Labeling;
 using ActiveLabel.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults("labeling");
+// Labeling takes no session advisory locks and sets nothing on its connections (the Trainer and Ingestion do).
+builder.AddServiceDefaults("labeling", keepsNoSessionState: true);
 builder.AddLabeling();
 
 var app = builder.Build();

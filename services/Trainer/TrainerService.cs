@@ -1,6 +1,7 @@
 using ActiveLabel.ServiceDefaults.Messaging;
 using ActiveLabel.Trainer.Features.ObserveLabels;
 using ActiveLabel.Trainer.Features.Training;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ActiveLabel.Trainer;
 
@@ -15,6 +16,7 @@ internal static class TrainerService
         });
         builder.Services.AddOptions<TrainerOptions>().BindConfiguration(TrainerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<TrainingQueue>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ProjectTrainer>();
         builder.Services.AddHostedService<TrainingWorker>();
         return builder;

@@ -18,7 +18,10 @@ public static class ServiceDefaultsExtensions
     /// Structured JSON logs, OpenTelemetry, the platform database, health checks, token authentication and a
     /// graceful-shutdown window. Call first in every service's <c>Program.cs</c>.
     /// </summary>
-    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="serviceName">The service name in logs, traces and metrics.</param>
+    /// <param name="keepsNoSessionState">See <see cref="PersistenceServiceCollectionExtensions.AddPlatformDatabase"/>.</param>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, bool keepsNoSessionState = false)
     {
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(options =>
@@ -32,7 +35,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(25));
 
         builder.Services.AddPlatformTelemetry(builder.Configuration, serviceName);
-        builder.Services.AddPlatformDatabase(builder.Configuration);
+        builder.Services.AddPlatformDatabase(builder.Configuration, keepsNoSessionState);
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddPlatformAuthentication();
         builder.Services.AddBadRequestProblems();

@@ -15,6 +15,8 @@ internal sealed class ItemConfiguration : IEntityTypeConfiguration<Item>
         builder.Property(i => i.SeedLabel).HasMaxLength(100);
         builder.HasOne<Project>().WithMany().HasForeignKey(i => i.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<ProjectLabel>().WithMany().HasForeignKey(i => new { i.ProjectId, i.SeedLabel }).OnDelete(DeleteBehavior.Restrict);
+        // Only items with a seed label: it backs the foreign key above, and most items have none.
+        builder.HasIndex(i => new { i.ProjectId, i.SeedLabel }).HasFilter("seed_label IS NOT NULL");
         builder.HasIndex(i => new { i.ProjectId, i.ContentHash }).IsUnique();
         builder.HasIndex(i => new { i.ProjectId, i.ExternalId }).IsUnique();
         // The unlabeled pool: scanned by the sampler after every model and by labeling before the first one.

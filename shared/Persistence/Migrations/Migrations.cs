@@ -24,3 +24,11 @@ public sealed class TrainingProvenance() : SqlMigration("0004_training_provenanc
 [DbContext(typeof(PlatformDbContext))]
 [Migration("0005_fast_next_item")]
 public sealed class FastNextItem() : SqlMigration("0005_fast_next_item");
+
+[DbContext(typeof(PlatformDbContext))]
+[Migration("0006_lease_query_context")]
+public sealed class LeaseQueryContext() : SqlMigration("0006_lease_query_context");
+
+[DbContext(typeof(PlatformDbContext))]
+[Migration("0007_partial_seed_label_index")]
+public sealed class PartialSeedLabelIndex() : SqlMigration("0007_partial_seed_label_index");

@@ -25,6 +25,7 @@ public static class PlatformTelemetry
     // Sources the stack already emits; the OpenTelemetry.Instrumentation.* and hosting packages do not restore here,
     // so the providers are built by hand and subscribe to these directly.
     private static readonly string[] TraceSources = [SourceName, "MassTransit", "Npgsql", "Microsoft.AspNetCore", "System.Net.Http"];
+    private static readonly string[] PropagatedSources = [SourceName, "MassTransit", "Microsoft.AspNetCore"];
     private static readonly string[] MeterNames =
         [SourceName, "MassTransit", "Npgsql", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime"];
 
@@ -42,10 +43,16 @@ public static class PlatformTelemetry
         services.AddSingleton(_ =>
         {
             var tracing = Sdk.CreateTracerProviderBuilder().ConfigureServices(s => s.AddSingleton(configuration))
-                .SetResourceBuilder(resource).AddSource(TraceSources);
+                .SetResourceBuilder(resource);
             if (!string.IsNullOrWhiteSpace(endpoint))
             {
-                tracing.AddOtlpExporter();
+                tracing.AddSource(TraceSources).AddOtlpExporter();
+            }
+            else
+            {
+                // Nothing leaves the process, so only the spans whose context travels on (HTTP requests, messages, the
+                // platform's own) are made; a span per SQL statement cost the hot paths more than their statements.
+                tracing.AddSource(PropagatedSources);
             }
 
             return tracing.Build();

@@ -178,6 +178,80 @@ public sealed class LabelingApiTests(LabelingFixture fixture) : IClassFixture<La
         Assert.Equal(new long?[] { items[0], items[3], items[1] }, served);
     }
 
+    [Fact]
+    public async Task A_newer_session_should_be_served_from_its_first_rank_at_once()
+    {
+        // Labeling keeps the next candidates of a session in memory; a newer session must replace them immediately.
+        var (project, items) = await fixture.ArrangeProjectAsync(6);
+        await InsertSessionAsync(project, 1, items[0], items[1], items[2], items[3]);
+        var fromFirst = await fixture.NextAsync(project, fixture.Alice);
+        await InsertSessionAsync(project, 2, items[5], items[4], items[3]);
+
+        var fromSecond = new[] { await fixture.NextAsync(project, fixture.Bob), await fixture.NextAsync(project, fixture.Bob) };
+
+        Assert.Equal(items[0], fromFirst);
+        Assert.Equal(new long?[] { items[5], items[4] }, fromSecond);
+    }
+
+    [Fact]
+    public async Task A_skipped_item_should_be_the_next_one_served_to_someone_else()
+    {
+        var (project, items) = await fixture.ArrangeProjectAsync(5);
+        await InsertSessionAsync(project, 1, items[4], items[3], items[2], items[1], items[0]);
+        var aliceFirst = await fixture.NextAsync(project, fixture.Alice);
+        var bobFirst = await fixture.NextAsync(project, fixture.Bob);
+
+        using var skip = await fixture.SendAsync(HttpMethod.Post, $"/api/projects/{project}/items/{aliceFirst}/skip", fixture.Alice);
+        var aliceNext = await fixture.NextAsync(project, fixture.Alice);
+        var bobNext = await fixture.NextAsync(project, fixture.Bob);
+
+        Assert.Equal((items[4], items[3]), (aliceFirst, bobFirst));
+        Assert.Equal(HttpStatusCode.NoContent, skip.StatusCode);
+        Assert.Equal(items[2], aliceNext);
+        Assert.Equal(items[4], bobNext);
+    }
+
+    [Fact]
+    public async Task Concurrent_annotators_should_get_distinct_items_from_the_top_of_the_session()
+    {
+        var (project, items) = await fixture.ArrangeProjectAsync(40);
+        await InsertSessionAsync(project, 1, items);
+        var annotators = new List<string>();
+        await using (var connection = await fixture.Database.OpenConnectionAsync())
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var name = $"c{i}-{Guid.NewGuid():N}"[..12];
+                annotators.Add(await fixture.Database.CreateUserWithTokenAsync(name, "annotator"));
+                await TestData.AddMemberAsync(connection, project, name);
+            }
+        }
+
+        var served = await Task.WhenAll(annotators.Select(token => fixture.NextAsync(project, token)));
+
+        // Every one got an item, none twice, and together they hold exactly the 20 best-ranked.
+        Assert.Equal(items.Take(20).Order(), served.Select(s => s!.Value).Order());
+    }
+
+    private async Task InsertSessionAsync(Guid project, int session, params long[] rankedItems)
+    {
+        await using var connection = await fixture.Database.OpenConnectionAsync();
+        await using var batch = new NpgsqlBatch(connection);
+        var create = new NpgsqlBatchCommand(
+            "INSERT INTO query_sessions (project_id, session_id, model_version, strategy, query_count, created_at) VALUES (@p, @s, @s, 'least_confidence', @n, now())");
+        create.Parameters.AddWithValue("p", project);
+        create.Parameters.AddWithValue("s", session);
+        create.Parameters.AddWithValue("n", rankedItems.Length);
+        batch.BatchCommands.Add(create);
+        var rank = new NpgsqlBatchCommand(
+            "INSERT INTO queries (project_id, session_id, rank, item_id, score) SELECT @p, @s, r.ord, r.item, 1.0 / r.ord FROM unnest(@items) WITH ORDINALITY AS r(item, ord)");
+        rank.Parameters.AddWithValue("p", project);
+        rank.Parameters.AddWithValue("s", session);
+        rank.Parameters.AddWithValue("items", rankedItems);
+        batch.BatchCommands.Add(rank);
+        await batch.ExecuteNonQueryAsync();
+    }
+
     private async Task ExpireLeaseAsync(long item)
     {
         await using var connection = await fixture.Database.OpenConnectionAsync();

@@ -13,11 +13,12 @@ namespace ActiveLabel.Labeling.Features.NextItem;
 /// which FOR UPDATE conflicts with, so SKIP LOCKED passed over the whole top of a session while the next one was stored.
 /// </summary>
 /// <remarks>
-/// The hot path of the annotators' load: the membership check and the caller's state are one round trip, the lease
-/// and everything the answer shows another; statements are prepared (once per pooled connection), and the session
-/// walk reads only its open part (<c>ix_queries_open</c>), so its cost does not grow as the session is used up.
+/// The hot path of the annotators' load is two round trips of prepared statements: the membership check with the
+/// caller's state, then the lease of the best candidate from <see cref="CandidateQueue"/> by one single-row statement.
+/// The statements that walk the session (its open part, <c>ix_queries_open</c>) with the caller's skips in the query
+/// run only when the queue has nothing for the caller.
 /// </remarks>
-internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
+internal sealed class ItemLeaser(NpgsqlDataSource dataSource, CandidateQueue candidates)
 {
     // The newest session, and the items the caller holds (oldest first).
     private const string State = """
@@ -42,22 +43,22 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
 
     private const string Upsert = """
         ON CONFLICT (item_id) DO UPDATE SET annotator = EXCLUDED.annotator, session_id = EXCLUDED.session_id,
-            leased_at = EXCLUDED.leased_at, expires_at = EXCLUDED.expires_at
+            query_rank = EXCLUDED.query_rank, query_score = EXCLUDED.query_score, leased_at = EXCLUDED.leased_at, expires_at = EXCLUDED.expires_at
             WHERE item_leases.expires_at <= now()
         RETURNING item_id, expires_at, session_id
         """;
 
     private const string FromSession = $"""
         WITH candidate AS (
-            SELECT i.id FROM queries q
+            SELECT i.id, q.rank, q.score FROM queries q
             JOIN items i ON i.id = q.item_id
             WHERE q.project_id = @project AND q.session_id = @session AND NOT q.is_labeled AND {Available}
             ORDER BY q.rank
             LIMIT 1
             FOR NO KEY UPDATE OF i SKIP LOCKED
         ), leased AS (
-            INSERT INTO item_leases (item_id, project_id, annotator, session_id, leased_at, expires_at)
-            SELECT c.id, @project, @annotator, @session, now(), now() + @duration FROM candidate c
+            INSERT INTO item_leases (item_id, project_id, annotator, session_id, query_rank, query_score, leased_at, expires_at)
+            SELECT c.id, @project, @annotator, @session, c.rank, c.score, now(), now() + @duration FROM candidate c
             {Upsert}
         )
         {Served}
@@ -71,8 +72,8 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
             LIMIT 1
             FOR NO KEY UPDATE SKIP LOCKED
         ), leased AS (
-            INSERT INTO item_leases (item_id, project_id, annotator, session_id, leased_at, expires_at)
-            SELECT c.id, @project, @annotator, NULL, now(), now() + @duration FROM candidate c
+            INSERT INTO item_leases (item_id, project_id, annotator, session_id, query_rank, query_score, leased_at, expires_at)
+            SELECT c.id, @project, @annotator, NULL, NULL, NULL, now(), now() + @duration FROM candidate c
             {Upsert}
         )
         {Served}
@@ -85,6 +86,25 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
         """;
 
     private const string PoolHasCandidates = $"SELECT EXISTS (SELECT 1 FROM items i WHERE i.project_id = @project AND {Available})";
+
+    // Leases one queued candidate unless it was labeled or skipped by the caller since it was read. The item row is
+    // locked as on the paths below: a label being stored holds it (and ends its lease) until it commits, so without the
+    // lock the insert would find no lease in the way and lease a just-labeled item; the insert's conflict check
+    // refuses it when another annotator holds it. Answers whether the caller skipped it (no row when the item is gone
+    // or busy) and the lease's expiry (null when refused).
+    private const string LeaseCandidate = $"""
+        WITH candidate AS (
+            SELECT i.id, EXISTS (SELECT 1 FROM item_skips k WHERE k.item_id = i.id AND k.annotator = @annotator) AS skipped
+            FROM items i WHERE i.id = @item AND NOT i.is_labeled
+            FOR NO KEY UPDATE SKIP LOCKED
+        ), leased AS (
+            INSERT INTO item_leases (item_id, project_id, annotator, session_id, query_rank, query_score, leased_at, expires_at)
+            SELECT c.id, @project, @annotator, @session, @rank, @score, now(), now() + @duration FROM candidate c
+            WHERE NOT c.skipped
+            {Upsert}
+        )
+        SELECT c.skipped, (SELECT expires_at FROM leased) FROM candidate c
+        """;
 
     private const string Extend = $"""
         WITH leased AS (
@@ -136,6 +156,11 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
             }
         }
 
+        if (await LeaseQueuedAsync(connection, projectId, annotator, session, duration, cancellationToken) is { } queued)
+        {
+            return (LeaseOutcome.Leased, queued);
+        }
+
         // A statement can lose a race: its snapshot predates a lease another annotator committed on the same item, so
         // the insert's conflict check refuses it and no row comes back. Then the session is tried again; the
         // unranked pool is only for when the session has nothing left for this annotator.
@@ -170,6 +195,55 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
         return (LeaseOutcome.NothingLeft, null);
     }
 
+    /// <summary>
+    /// The fast path: the first queued candidate the caller can have. Null when the queue has none for this caller;
+    /// then the statements below look with the caller's skips in the query.
+    /// </summary>
+    private async Task<ServedItem?> LeaseQueuedAsync(
+        NpgsqlConnection connection, Guid projectId, string annotator, int? session, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        // Bounded: every refused candidate leaves the queue, but a replica racing for the same items could keep it busy.
+        for (var attempt = 0; attempt < 100 && await candidates.TakeAsync(connection, projectId, session, annotator, cancellationToken) is { } candidate; attempt++)
+        {
+            var command = Command(LeaseCandidate, projectId, annotator);
+            command.Parameters.AddWithValue("item", candidate.ItemId);
+            command.Parameters.Add(new NpgsqlParameter("session", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)candidate.SessionId ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("rank", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)candidate.Rank ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("score", NpgsqlTypes.NpgsqlDbType.Double) { Value = (object?)candidate.Score ?? DBNull.Value });
+            command.Parameters.AddWithValue("duration", duration);
+            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { command } };
+            await batch.PrepareAsync(cancellationToken);
+            bool skipped;
+            DateTimeOffset? expires;
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                if (!await reader.ReadAsync(cancellationToken))
+                {
+                    continue; // labeled, or locked by a label or lease being stored: dropped
+                }
+
+                skipped = reader.GetBoolean(0);
+                expires = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
+            }
+
+            if (expires is { } expiresAt)
+            {
+                return new ServedItem(
+                    candidate.ItemId, candidate.ExternalId, candidate.Payload, expiresAt, candidate.SessionId, candidate.Rank, candidate.Score,
+                    candidate.Strategy, candidate.ModelVersion);
+            }
+
+            if (skipped)
+            {
+                candidates.ReturnSkipped(projectId, candidate, annotator);
+            }
+
+            // Otherwise labeled or held by someone else since it was read: dropped.
+        }
+
+        return null;
+    }
+
     private static NpgsqlBatchCommand Command(string sql, Guid projectId, string annotator)
     {
         var command = new NpgsqlBatchCommand(sql);
@@ -190,10 +264,11 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
         return command;
     }
 
+    // The paths below the queue run rarely, so they are not prepared: each is planned for its own arguments. A cached
+    // generic plan made while a table was nearly empty (a new project) walked whole sessions long after it had grown.
     private static async Task<ServedItem?> ServeAsync(NpgsqlConnection connection, NpgsqlBatchCommand command, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection) { BatchCommands = { command } };
-        await batch.PrepareAsync(cancellationToken);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -215,7 +290,6 @@ internal sealed class ItemLeaser(NpgsqlDataSource dataSource)
     private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlBatchCommand command, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection) { BatchCommands = { command } };
-        await batch.PrepareAsync(cancellationToken);
         return (bool)(await batch.ExecuteScalarAsync(cancellationToken))!;
     }
 }

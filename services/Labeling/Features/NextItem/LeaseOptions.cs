@@ -17,4 +17,18 @@ internal sealed class LeaseOptions
     /// </summary>
     [Range(1, 20)]
     public int MaxLeasesPerAnnotator { get; set; } = 3;
+
+    /// <summary>
+    /// Candidates read at once into the per-project queue that get-next serves from (<see cref="CandidateQueue"/>):
+    /// larger batches cost the database less per item served; each is read in rank order, so ranking is kept.
+    /// </summary>
+    [Range(1, 1000)]
+    public int CandidateBatch { get; set; } = 64;
+
+    /// <summary>
+    /// How long a read batch of candidates is served from before it is read again, so that items whose lease expired,
+    /// or that another replica released, come back at their rank within this time.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int CandidateMaxAgeMs { get; set; } = 1000;
 }

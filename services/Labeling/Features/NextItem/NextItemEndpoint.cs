@@ -52,7 +52,7 @@ internal static class NextItemEndpoint
             served.SessionId is { } sessionId ? new QueryReason(sessionId, served.Strategy, served.Rank, served.Score, served.ModelVersion) : null));
     }
 
-    private static async Task<IResult> ReleaseAsync(Guid projectId, long itemId, HttpContext http, PlatformDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> ReleaseAsync(Guid projectId, long itemId, HttpContext http, PlatformDbContext db, CandidateQueue candidates, CancellationToken cancellationToken)
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
@@ -61,6 +61,11 @@ internal static class NextItemEndpoint
 
         var annotator = http.User.UserId();
         var released = await db.ItemLeases.Where(l => l.ProjectId == projectId && l.ItemId == itemId && l.Annotator == annotator).ExecuteDeleteAsync(cancellationToken);
+        if (released == 1)
+        {
+            candidates.Invalidate(projectId);
+        }
+
         return released == 1 ? Results.NoContent() : Results.Problem($"You hold no lease on item {itemId}.", statusCode: StatusCodes.Status404NotFound);
     }
 }

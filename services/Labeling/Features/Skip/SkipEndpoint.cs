@@ -1,3 +1,4 @@
+using ActiveLabel.Labeling.Features.NextItem;
 using ActiveLabel.Labeling.Features.RateLimiting;
 using ActiveLabel.Persistence;
 using ActiveLabel.ServiceDefaults.Security;
@@ -17,7 +18,7 @@ internal static class SkipEndpoint
         return app;
     }
 
-    private static async Task<IResult> SkipAsync(Guid projectId, long itemId, HttpContext http, PlatformDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> SkipAsync(Guid projectId, long itemId, HttpContext http, PlatformDbContext db, CandidateQueue candidates, CancellationToken cancellationToken)
     {
         if (!await db.CanAccessProjectAsync(http.User, projectId, cancellationToken))
         {
@@ -36,6 +37,7 @@ internal static class SkipEndpoint
             cancellationToken);
         await db.ItemLeases.Where(l => l.ItemId == itemId && l.Annotator == annotator).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        candidates.Invalidate(projectId);
         return Results.NoContent();
     }
 }

@@ -27,20 +27,20 @@ internal static class SubmitLabelEndpoint
         return app;
     }
 
-    // The checks, in one round trip: membership; a label with this request id (a retry); the label set; the item and
-    // its lease with the query context a label copies from its annotator's lease; and the new label's id.
+    // The checks, in one round trip: membership; the label set; the item and its lease with the query context a label
+    // copies from its annotator's lease; and the new label's id. A retry is found by the insert's unique request id
+    // (rare, so not looked up first).
     private const string ReplaySql = $"SELECT {LabelColumns} FROM labels WHERE project_id = @project AND request_id = @request";
 
     private const string LabelSetSql = "SELECT ARRAY(SELECT name FROM project_labels WHERE project_id = @project ORDER BY position)";
 
     private const string ItemSql = """
         SELECT EXISTS (SELECT 1 FROM items WHERE id = @item AND project_id = @project),
-               l.annotator, l.expires_at > now(), l.session_id, s.strategy, s.model_version, q.score, q.rank,
+               l.annotator, l.expires_at > now(), l.session_id, s.strategy, s.model_version, l.query_score, l.query_rank,
                nextval(pg_get_serial_sequence('labels', 'id'))
         FROM (SELECT 1) one
         LEFT JOIN item_leases l ON l.item_id = @item
         LEFT JOIN query_sessions s ON s.project_id = @project AND s.session_id = l.session_id AND l.annotator = @annotator
-        LEFT JOIN queries q ON q.project_id = @project AND q.session_id = s.session_id AND q.item_id = @item
         """;
 
     // The write, in one round trip and one (implicit) transaction: the label, the item and its session entries marked
@@ -75,7 +75,6 @@ internal static class SubmitLabelEndpoint
         await using (var checks = new NpgsqlBatch(connection))
         {
             checks.BatchCommands.Add(ProjectAccess.AccessCommand(http.User, projectId));
-            checks.BatchCommands.Add(Command(ReplaySql, ("project", projectId), ("request", requestId)));
             checks.BatchCommands.Add(Command(LabelSetSql, ("project", projectId)));
             checks.BatchCommands.Add(Command(ItemSql, ("project", projectId), ("item", itemId), ("annotator", annotator)));
             await checks.PrepareAsync(cancellationToken);
@@ -84,12 +83,6 @@ internal static class SubmitLabelEndpoint
             if (!reader.GetBoolean(0))
             {
                 return ProjectAccess.NotFound(projectId);
-            }
-
-            await reader.NextResultAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                return ReplayOrConflict(ReadLabel(reader), itemId, request);
             }
 
             await reader.NextResultAsync(cancellationToken);
@@ -120,8 +113,8 @@ internal static class SubmitLabelEndpoint
                 ownLease && !reader.IsDBNull(3) ? reader.GetInt32(3) : null,
                 reader.IsDBNull(4) ? null : reader.GetString(4),
                 reader.IsDBNull(5) ? null : reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : reader.GetDouble(6),
-                reader.IsDBNull(7) ? null : reader.GetInt32(7));
+                ownLease && !reader.IsDBNull(6) ? reader.GetDouble(6) : null,
+                ownLease && !reader.IsDBNull(7) ? reader.GetInt32(7) : null);
         }
 
         var label = new LabelResponse(
@@ -133,9 +126,9 @@ internal static class SubmitLabelEndpoint
         }
         catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            if (await FindByRequestIdAsync(connection, projectId, requestId, cancellationToken) is { } concurrentReplay)
+            if (await FindByRequestIdAsync(connection, projectId, requestId, cancellationToken) is { } stored)
             {
-                return ReplayOrConflict(concurrentReplay, itemId, request);
+                return ReplayOrConflict(stored, itemId, request);
             }
 
             logger.LogInformation("Refused second label of item {ItemId} by {Annotator} ({Constraint})", itemId, annotator, unique.ConstraintName);

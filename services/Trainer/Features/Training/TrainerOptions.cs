@@ -14,6 +14,13 @@ internal sealed class TrainerOptions
     [Range(0, 86_400)]
     public int IdleFlushSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// At least this long between two checks of one project: under a stream of labels each check counts the project's
+    /// labels, and checking after every event cost more than the labels themselves. A trigger fires at most this late.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int CheckIntervalMs { get; set; } = 250;
+
     /// <summary>How often every project is checked for a due training (catches triggers lost in a crash).</summary>
     [Range(1, 3_600)]
     public int SweepSeconds { get; set; } = 15;

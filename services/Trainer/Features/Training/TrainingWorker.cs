@@ -26,6 +26,7 @@ internal sealed class TrainingWorker(
                     : PlatformTelemetry.ActivitySource.StartActivity("training check", ActivityKind.Internal, request.Cause);
                 try
                 {
+                    queue.Checking(request.ProjectId);
                     await trainer.TrainWhileDueAsync(request.ProjectId, stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)

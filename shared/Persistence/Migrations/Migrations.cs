@@ -30,5 +30,5 @@ public sealed class FastNextItem() : SqlMigration("0005_fast_next_item");
 public sealed class LeaseQueryContext() : SqlMigration("0006_lease_query_context");
 
 [DbContext(typeof(PlatformDbContext))]
-[Migration("0007_partial_seed_label_index")]
-public sealed class PartialSeedLabelIndex() : SqlMigration("0007_partial_seed_label_index");
+[Migration("0007_faster_bulk_import")]
+public sealed class FasterBulkImport() : SqlMigration("0007_faster_bulk_import");

@@ -25,7 +25,7 @@ public sealed class MigrationTests
         var tables = await TestData.ReadColumnAsync(connection, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'ef_migrations_history' ORDER BY 1");
         Assert.Equal(ExpectedTables, tables);
         var applied = await TestData.ReadColumnAsync(connection, "SELECT \"MigrationId\" FROM ef_migrations_history");
-        Assert.Equal(["0001_initial", "0002_item_skips", "0003_simulation_baselines", "0004_training_provenance", "0005_fast_next_item", "0006_lease_query_context", "0007_partial_seed_label_index"], applied);
+        Assert.Equal(["0001_initial", "0002_item_skips", "0003_simulation_baselines", "0004_training_provenance", "0005_fast_next_item", "0006_lease_query_context", "0007_faster_bulk_import"], applied);
     }
 
     [Fact]

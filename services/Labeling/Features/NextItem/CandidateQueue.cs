@@ -118,8 +118,9 @@ internal sealed class CandidateQueue(IOptions<LeaseOptions> options, TimeProvide
             command.Parameters.AddWithValue("session", sessionId);
         }
 
+        // Not prepared: it runs once per batch of candidates, and a prepared statement's cached generic plan, made
+        // while the project's tables were still small, kept walking whole sessions (36,000 buffers a read, measured).
         await using var batch = new NpgsqlBatch(connection) { BatchCommands = { command } };
-        await batch.PrepareAsync(cancellationToken);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var candidates = new List<Candidate>(options.Value.CandidateBatch);
         while (await reader.ReadAsync(cancellationToken))

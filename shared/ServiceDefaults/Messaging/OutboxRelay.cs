@@ -13,7 +13,8 @@ namespace ActiveLabel.ServiceDefaults.Messaging;
 /// <summary>
 /// Publishes committed outbox messages to RabbitMQ. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so any
 /// number of replicas relay in parallel without sending a row twice; a row is marked sent only after the broker
-/// confirmed it, so a crash in between re-sends it (consumers are idempotent).
+/// confirmed it, so a crash in between re-sends it (consumers are idempotent). A claimed batch is published
+/// concurrently.
 /// </summary>
 internal sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, OutboxSignal signal, ILogger<OutboxRelay> logger) : BackgroundService
 {
@@ -67,10 +68,10 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, OutboxS
             return 0;
         }
 
-        foreach (var message in pending)
-        {
-            await PublishAsync(message, cancellationToken);
-        }
+        // All in flight at once, each awaiting its broker confirm: one at a time, a batch took a confirm round trip
+        // per message. Consumers never relied on the order (they run concurrently), and a failed publish rolls the
+        // whole batch back to pending, to be sent again (consumers are idempotent).
+        await Task.WhenAll(pending.Select(message => PublishAsync(message, cancellationToken)));
 
         await using (var update = new NpgsqlCommand("UPDATE outbox_messages SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY(@ids)", connection, transaction))
         {

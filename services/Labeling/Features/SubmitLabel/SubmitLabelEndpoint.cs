@@ -27,11 +27,12 @@ internal static class SubmitLabelEndpoint
         return app;
     }
 
-    // The checks, in one round trip: membership; the label set; the item and its lease with the query context a label
-    // copies from its annotator's lease; and the new label's id. A retry is found by the insert's unique request id
-    // (rare, so not looked up first).
+    // A retry (the same request id) is found by the insert's unique violation and then read with this; it is rare, so
+    // it is not looked up first (and a generic plan made on a young project read this by the label index).
     private const string ReplaySql = $"SELECT {LabelColumns} FROM labels WHERE project_id = @project AND request_id = @request";
 
+    // The checks, in one round trip: membership; the label set; the item and its lease with the query context a label
+    // copies from its annotator's lease; and the new label's id.
     private const string LabelSetSql = "SELECT ARRAY(SELECT name FROM project_labels WHERE project_id = @project ORDER BY position)";
 
     private const string ItemSql = """

@@ -149,16 +149,17 @@ ensure_rabbitmq() {
 }
 
 # The environment every service and tool reads (the same variables docker-compose.yml and deploy/ set).
-# Values are single-quoted: the connection string holds semicolons and the file is sourced by bash.
+# Values are single-quoted: the connection string holds semicolons and the file is sourced by bash. Exported, so a
+# plain `source .local/stack.env` (as the README says) gives alp and alp-admin their settings.
 write_stack_env() {
   umask 077
   cat > "$STACK_ENV" <<ENV
-ConnectionStrings__Platform='Host=localhost;Port=5432;Database=$ALP_DB_NAME;Username=$ALP_DB_USER;Password=$ALP_DB_PASSWORD'
-RabbitMq__Host=localhost
-RabbitMq__Port=5672
-RabbitMq__VirtualHost=$ALP_RABBIT_VHOST
-RabbitMq__Username=$ALP_RABBIT_USER
-RabbitMq__Password=$ALP_RABBIT_PASSWORD
+export ConnectionStrings__Platform='Host=localhost;Port=5432;Database=$ALP_DB_NAME;Username=$ALP_DB_USER;Password=$ALP_DB_PASSWORD'
+export RabbitMq__Host=localhost
+export RabbitMq__Port=5672
+export RabbitMq__VirtualHost=$ALP_RABBIT_VHOST
+export RabbitMq__Username=$ALP_RABBIT_USER
+export RabbitMq__Password=$ALP_RABBIT_PASSWORD
 ENV
 }
 

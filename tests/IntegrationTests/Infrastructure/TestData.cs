@@ -31,6 +31,25 @@ internal static class TestData
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>A query session of the project ranking <paramref name="rankedItems"/> in that order (rank 1 first).</summary>
+    public static async Task InsertSessionAsync(NpgsqlConnection connection, Guid project, int session, params long[] rankedItems)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        var create = new NpgsqlBatchCommand(
+            "INSERT INTO query_sessions (project_id, session_id, model_version, strategy, query_count, created_at) VALUES (@p, @s, @s, 'least_confidence', @n, now())");
+        create.Parameters.AddWithValue("p", project);
+        create.Parameters.AddWithValue("s", session);
+        create.Parameters.AddWithValue("n", rankedItems.Length);
+        batch.BatchCommands.Add(create);
+        var rank = new NpgsqlBatchCommand(
+            "INSERT INTO queries (project_id, session_id, rank, item_id, score) SELECT @p, @s, r.ord, r.item, 1.0 / r.ord FROM unnest(@items) WITH ORDINALITY AS r(item, ord)");
+        rank.Parameters.AddWithValue("p", project);
+        rank.Parameters.AddWithValue("s", session);
+        rank.Parameters.AddWithValue("items", rankedItems);
+        batch.BatchCommands.Add(rank);
+        await batch.ExecuteNonQueryAsync();
+    }
+
     public static async Task AddMemberAsync(NpgsqlConnection connection, Guid project, string userId)
     {
         await using var command = new NpgsqlCommand("INSERT INTO project_members (project_id, user_id, added_at) VALUES (@p, @u, now())", connection);

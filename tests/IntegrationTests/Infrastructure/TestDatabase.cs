@@ -1,4 +1,6 @@
 using ActiveLabel.Persistence;
+using ActiveLabel.Persistence.Accounts;
+using ActiveLabel.Persistence.Entities;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -43,6 +45,25 @@ internal sealed class TestDatabase : IAsyncDisposable
     {
         await RunAdminAsync("users", "create", "--id", userId, "--role", role);
         return (await RunAdminAsync("tokens", "create", "--user", userId)).Trim();
+    }
+
+    /// <summary>
+    /// Many annotators at once, written directly in the shape alp-admin writes (two alp-admin runs per user take over a
+    /// second each); returns their tokens, in order.
+    /// </summary>
+    public async Task<string[]> CreateAnnotatorsWithTokensAsync(IReadOnlyList<string> userIds)
+    {
+        await using var db = CreateContext();
+        var now = DateTimeOffset.UtcNow;
+        var tokens = userIds.Select(_ => ApiTokenFormat.NewToken()).ToArray();
+        for (var i = 0; i < userIds.Count; i++)
+        {
+            db.Users.Add(new User { Id = userIds[i], Role = UserRole.Annotator, CreatedAt = now });
+            db.ApiTokens.Add(new ApiToken { Id = Guid.NewGuid(), UserId = userIds[i], Name = "test", TokenHash = ApiTokenFormat.Hash(tokens[i]), CreatedAt = now });
+        }
+
+        await db.SaveChangesAsync();
+        return tokens;
     }
 
     public PlatformDbContext CreateContext() =>

@@ -216,13 +216,12 @@ public sealed class LabelingApiTests(LabelingFixture fixture) : IClassFixture<La
     {
         var (project, items) = await fixture.ArrangeProjectAsync(40);
         await InsertSessionAsync(project, 1, items);
-        var annotators = new List<string>();
+        var names = Enumerable.Range(0, 20).Select(i => $"c{i}-{Guid.NewGuid():N}"[..12]).ToArray();
+        var annotators = await fixture.Database.CreateAnnotatorsWithTokensAsync(names);
         await using (var connection = await fixture.Database.OpenConnectionAsync())
         {
-            for (var i = 0; i < 20; i++)
+            foreach (var name in names)
             {
-                var name = $"c{i}-{Guid.NewGuid():N}"[..12];
-                annotators.Add(await fixture.Database.CreateUserWithTokenAsync(name, "annotator"));
                 await TestData.AddMemberAsync(connection, project, name);
             }
         }
@@ -236,20 +235,7 @@ public sealed class LabelingApiTests(LabelingFixture fixture) : IClassFixture<La
     private async Task InsertSessionAsync(Guid project, int session, params long[] rankedItems)
     {
         await using var connection = await fixture.Database.OpenConnectionAsync();
-        await using var batch = new NpgsqlBatch(connection);
-        var create = new NpgsqlBatchCommand(
-            "INSERT INTO query_sessions (project_id, session_id, model_version, strategy, query_count, created_at) VALUES (@p, @s, @s, 'least_confidence', @n, now())");
-        create.Parameters.AddWithValue("p", project);
-        create.Parameters.AddWithValue("s", session);
-        create.Parameters.AddWithValue("n", rankedItems.Length);
-        batch.BatchCommands.Add(create);
-        var rank = new NpgsqlBatchCommand(
-            "INSERT INTO queries (project_id, session_id, rank, item_id, score) SELECT @p, @s, r.ord, r.item, 1.0 / r.ord FROM unnest(@items) WITH ORDINALITY AS r(item, ord)");
-        rank.Parameters.AddWithValue("p", project);
-        rank.Parameters.AddWithValue("s", session);
-        rank.Parameters.AddWithValue("items", rankedItems);
-        batch.BatchCommands.Add(rank);
-        await batch.ExecuteNonQueryAsync();
+        await TestData.InsertSessionAsync(connection, project, session, rankedItems);
     }
 
     private async Task ExpireLeaseAsync(long item)

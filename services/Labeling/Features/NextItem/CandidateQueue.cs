@@ -23,8 +23,8 @@ internal sealed class CandidateQueue(IOptions<LeaseOptions> options, TimeProvide
 {
     private readonly ConcurrentDictionary<Guid, ProjectCandidates> projects = new();
 
-    // The limit is written into the statement: as a parameter, the prepared statement's generic plan cannot know it is
-    // small and sorted the whole session.
+    // The limit is a constant of the statement, so any plan for it, generic or not, knows it is small (a generic plan
+    // with the limit as a parameter sorted the whole session).
     private readonly string fromSession = FromSession.Replace("@limit", options.Value.CandidateBatch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
     private readonly string fromPool = FromPool.Replace("@limit", options.Value.CandidateBatch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 

@@ -39,6 +39,26 @@ internal sealed class ServiceProcess : IAsyncDisposable
             throw new FileNotFoundException($"{service} is not built for {TestEnvironment.Configuration}.", dll);
         }
 
+        // A free port can be taken between choosing it and the service binding it (an outgoing connection gets it as
+        // its ephemeral port), so a start that fails on that is tried again on new ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            var started = Launch(service, dll, connectionString, virtualHost, rabbitPort, environment);
+            try
+            {
+                await started.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+                return started;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && started.RecentOutput().Contains("address already in use", StringComparison.Ordinal))
+            {
+                await started.DisposeAsync();
+            }
+        }
+    }
+
+    private static ServiceProcess Launch(
+        string service, string dll, string connectionString, string virtualHost, int? rabbitPort, IReadOnlyDictionary<string, string>? environment)
+    {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
         var startInfo = new ProcessStartInfo("dotnet", [dll])
         {
@@ -72,7 +92,6 @@ internal sealed class ServiceProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await service_.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         return service_;
     }
 
@@ -86,11 +105,17 @@ internal sealed class ServiceProcess : IAsyncDisposable
     {
         try
         {
-            await Wait.UntilAsync(async () => !_process.HasExited && await ReadinessAsync() == HttpStatusCode.OK, timeout, $"{Service} to be ready");
+            await Wait.UntilAsync(async () => _process.HasExited || await ReadinessAsync() == HttpStatusCode.OK, timeout, $"{Service} to be ready");
         }
         catch (TimeoutException ex)
         {
             throw new TimeoutException(ex.Message + " Recent output:\n" + RecentOutput(), ex);
+        }
+
+        if (_process.HasExited)
+        {
+            _process.WaitForExit(); // the output read so far, to its end
+            throw new InvalidOperationException($"{Service} exited with code {_process.ExitCode} before it was ready. Recent output:\n{RecentOutput()}");
         }
     }
 

@@ -61,12 +61,13 @@ internal static class NextItemEndpoint
 
         var annotator = http.User.UserId();
         var released = await db.ItemLeases.Where(l => l.ProjectId == projectId && l.ItemId == itemId && l.Annotator == annotator).ExecuteDeleteAsync(cancellationToken);
-        if (released == 1)
+        if (released != 1)
         {
-            candidates.Invalidate(projectId);
+            return Results.Problem($"You hold no lease on item {itemId}.", statusCode: StatusCodes.Status404NotFound);
         }
 
-        return released == 1 ? Results.NoContent() : Results.Problem($"You hold no lease on item {itemId}.", statusCode: StatusCodes.Status404NotFound);
+        candidates.Invalidate(projectId);
+        return Results.NoContent();
     }
 }
 

@@ -4,7 +4,8 @@ namespace ActiveLabel.Learning.Benchmarks;
 
 /// <summary>
 /// The operations the issue compares with scikit-learn + modAL, on the clickbait pool (25,600 headlines):
-/// featurizing, fitting, one active-learning round, and scoring a pre-featurized 1,000,000-item pool.
+/// featurizing, fitting, one active-learning round, and scoring a pre-featurized 1,000,000-item pool; and the
+/// diversity strategy's batch from the same pool (the QuerySampler's slowest strategy).
 /// </summary>
 [MemoryDiagnoser]
 public class EngineBenchmarks
@@ -62,4 +63,8 @@ public class EngineBenchmarks
     [Benchmark(Description = "Score 1,024,000 featurized items, pick top 100")]
     public IReadOnlyList<RankedItem> ScoreMillion() =>
         QueryStrategies.Get(QueryStrategies.LeastConfidence).Rank(new QueryContext { Pool = _million, Model = _model }, 100);
+
+    [Benchmark(Description = "Diversity: 2,000 of 1,024,000 items (20,000 shortlisted)")]
+    public IReadOnlyList<RankedItem> DiversityMillion() =>
+        QueryStrategies.Get(QueryStrategies.Diversity).Rank(new QueryContext { Pool = _million, Model = _model }, 2000);
 }

@@ -161,6 +161,63 @@ public sealed class QueryStrategyTests
     }
 
     [Fact]
+    public void Should_grow_a_diversity_batch_greedily_by_uncertainty_times_cosine_distance_to_the_batch()
+    {
+        // The reference, computed the slow and obvious way: the 600 most uncertain candidates (ten per item asked), and
+        // at each step the one with the highest entropy × min(1, cosine distance to every member chosen so far).
+        const int count = 60;
+        var context = ClickbaitContext();
+        var (pool, model, _, _) = Clickbait.Value;
+        var shortlist = context.Candidates!
+            .Select(row =>
+            {
+                Span<double> p = stackalloc double[2];
+                model.PredictProba(pool, row, p);
+                return (Entropy: Uncertainty.Entropy(p), Row: row);
+            })
+            .OrderByDescending(x => x.Entropy).ThenBy(x => x.Row).Take(count * 10).ToArray();
+
+        var batch = QueryStrategies.Get(QueryStrategies.Diversity).Rank(context, count);
+
+        var chosen = new List<int>();
+        foreach (var member in batch)
+        {
+            double Score((double Entropy, int Row) candidate) =>
+                candidate.Entropy * chosen.Select(row => Math.Clamp(1 - Cosine(pool, candidate.Row, row), 0, 1)).DefaultIfEmpty(1).Min();
+
+            var best = shortlist.Where(c => !chosen.Contains(c.Row)).Max(Score);
+            var picked = shortlist.Single(c => c.Row == member.ItemIndex);
+            Assert.Equal(best, Score(picked), 9);
+            Assert.Equal(best, member.Score, 9);
+            chosen.Add(member.ItemIndex);
+        }
+
+        Assert.Equal(count, chosen.Distinct().Count());
+    }
+
+    private static double Cosine(FeatureMatrix pool, int a, int b)
+    {
+        var dense = new Dictionary<int, double>();
+        var aColumns = pool.RowColumns(a);
+        var aValues = pool.RowValues(a);
+        for (var e = 0; e < aColumns.Length; e++)
+        {
+            dense[aColumns[e]] = aValues[e];
+        }
+
+        var bColumns = pool.RowColumns(b);
+        var bValues = pool.RowValues(b);
+        var dot = 0.0;
+        for (var e = 0; e < bColumns.Length; e++)
+        {
+            dot += dense.GetValueOrDefault(bColumns[e]) * bValues[e];
+        }
+
+        var norms = Math.Sqrt(aValues.ToArray().Sum(v => (double)v * v)) * Math.Sqrt(bValues.ToArray().Sum(v => (double)v * v));
+        return norms > 0 ? dot / norms : 0;
+    }
+
+    [Fact]
     public void Should_refuse_committee_queries_without_the_labeled_set()
     {
         var context = ClickbaitContext() with { Labeled = null };

@@ -46,9 +46,8 @@ internal sealed class DiversityStrategy : IQueryStrategy
         var n = shortlist.Length;
         var distance = new double[n];
         Array.Fill(distance, 1.0);
-        var norms = shortlist.Select(item => Math.Sqrt(pool.SquaredNorm(item.ItemIndex))).ToArray();
         var taken = new bool[n];
-        var dense = new float[pool.ColumnCount];
+        var similarity = new ShortlistSimilarity(pool, shortlist);
         var result = new List<RankedItem>(Math.Min(count, n));
         while (result.Count < Math.Min(count, n))
         {
@@ -66,36 +65,109 @@ internal sealed class DiversityStrategy : IQueryStrategy
 
             taken[best] = true;
             result.Add(new RankedItem(shortlist[best].ItemIndex, bestScore, result.Count));
-            UpdateDistances(pool, shortlist, norms, taken, distance, dense, best);
+            similarity.LowerDistances(best, taken, distance);
         }
 
         return [.. result];
     }
 
-    /// <summary>Lowers each remaining candidate's distance to the batch with its cosine distance to the new member.</summary>
-    private static void UpdateDistances(FeatureMatrix pool, RankedItem[] shortlist, double[] norms, bool[] taken, double[] distance, float[] dense, int chosen)
+    /// <summary>
+    /// Cosine similarities within the shortlist through an inverted index (per column, the candidates that have it,
+    /// with their unit-length values): a new batch member meets only the candidates that share a column with it.
+    /// On text a row has a handful of the many n-gram columns, so this reads a small part of what one dot product per
+    /// candidate would (1M-item pool, 2,000 queries: 20,000 candidates × 2,000 members); on dense rows it reads the same.
+    /// </summary>
+    private sealed class ShortlistSimilarity
     {
-        var row = shortlist[chosen].ItemIndex;
-        var columns = pool.RowColumns(row);
-        var values = pool.RowValues(row);
-        var scale = norms[chosen] > 0 ? 1.0 / norms[chosen] : 0;
-        for (var e = 0; e < columns.Length; e++)
-        {
-            dense[columns[e]] = (float)(values[e] * scale);
-        }
+        private readonly int[] rowStarts;
+        private readonly int[] rowColumns;
+        private readonly double[] rowWeights;
+        private readonly int[] columnStarts;
+        private readonly int[] members;
+        private readonly double[] weights;
+        private readonly double[] dot;
+        private readonly List<int> touched = [];
 
-        for (var i = 0; i < shortlist.Length; i++)
+        public ShortlistSimilarity(FeatureMatrix pool, RankedItem[] shortlist)
         {
-            if (!taken[i])
+            // The shortlist's rows scaled to unit length, and the same entries grouped by column.
+            var n = shortlist.Length;
+            rowStarts = new int[n + 1];
+            for (var i = 0; i < n; i++)
             {
-                var cosine = norms[i] > 0 ? pool.Dot(shortlist[i].ItemIndex, dense) / norms[i] : 0;
-                distance[i] = Math.Min(distance[i], Math.Clamp(1 - cosine, 0, 1));
+                rowStarts[i + 1] = rowStarts[i] + pool.RowColumns(shortlist[i].ItemIndex).Length;
             }
+
+            rowColumns = new int[rowStarts[n]];
+            rowWeights = new double[rowStarts[n]];
+            columnStarts = new int[pool.ColumnCount + 1];
+            for (var i = 0; i < n; i++)
+            {
+                var row = shortlist[i].ItemIndex;
+                var norm = Math.Sqrt(pool.SquaredNorm(row));
+                var scale = norm > 0 ? 1.0 / norm : 0;
+                var columns = pool.RowColumns(row);
+                var values = pool.RowValues(row);
+                for (var e = 0; e < columns.Length; e++)
+                {
+                    rowColumns[rowStarts[i] + e] = columns[e];
+                    rowWeights[rowStarts[i] + e] = values[e] * scale;
+                    columnStarts[columns[e] + 1]++;
+                }
+            }
+
+            for (var c = 0; c < pool.ColumnCount; c++)
+            {
+                columnStarts[c + 1] += columnStarts[c];
+            }
+
+            members = new int[rowStarts[n]];
+            weights = new double[rowStarts[n]];
+            var next = columnStarts[..^1];
+            for (var i = 0; i < n; i++)
+            {
+                for (var e = rowStarts[i]; e < rowStarts[i + 1]; e++)
+                {
+                    var at = next[rowColumns[e]]++;
+                    members[at] = i;
+                    weights[at] = rowWeights[e];
+                }
+            }
+
+            dot = new double[n];
         }
 
-        foreach (var c in columns)
+        /// <summary>Lowers each remaining candidate's distance to the batch with its cosine distance to the new member.</summary>
+        public void LowerDistances(int chosen, bool[] taken, double[] distance)
         {
-            dense[c] = 0;
+            for (var e = rowStarts[chosen]; e < rowStarts[chosen + 1]; e++)
+            {
+                var weight = rowWeights[e];
+                var column = rowColumns[e];
+                for (var p = columnStarts[column]; p < columnStarts[column + 1]; p++)
+                {
+                    var i = members[p];
+                    if (dot[i] == 0)
+                    {
+                        touched.Add(i);
+                    }
+
+                    dot[i] += weight * weights[p];
+                }
+            }
+
+            // A candidate that shares no column has cosine 0, distance 1: nothing to lower.
+            foreach (var i in touched)
+            {
+                if (!taken[i])
+                {
+                    distance[i] = Math.Min(distance[i], Math.Clamp(1 - dot[i], 0, 1));
+                }
+
+                dot[i] = 0;
+            }
+
+            touched.Clear();
         }
     }
 }

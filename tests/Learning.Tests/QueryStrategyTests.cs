@@ -110,15 +110,7 @@ public sealed class QueryStrategyTests
     public void Should_rank_the_parallel_top_k_exactly_as_a_full_sort()
     {
         var context = ClickbaitContext();
-        var (pool, model, _, _) = Clickbait.Value;
-        var expected = context.Candidates!
-            .Select(row =>
-            {
-                Span<double> p = stackalloc double[2];
-                model.PredictProba(pool, row, p);
-                return (Score: Uncertainty.Margin(p), Row: row);
-            })
-            .OrderByDescending(x => x.Score).ThenBy(x => x.Row).Take(500).Select(x => x.Row);
+        var expected = BestByFullSort(context, Uncertainty.Margin, 500).Select(x => x.Row);
 
         var actual = QueryStrategies.Get(QueryStrategies.SmallestMargin).Rank(context, 500).Select(p => p.ItemIndex);
 
@@ -167,23 +159,16 @@ public sealed class QueryStrategyTests
         // at each step the one with the highest entropy × min(1, cosine distance to every member chosen so far).
         const int count = 60;
         var context = ClickbaitContext();
-        var (pool, model, _, _) = Clickbait.Value;
-        var shortlist = context.Candidates!
-            .Select(row =>
-            {
-                Span<double> p = stackalloc double[2];
-                model.PredictProba(pool, row, p);
-                return (Entropy: Uncertainty.Entropy(p), Row: row);
-            })
-            .OrderByDescending(x => x.Entropy).ThenBy(x => x.Row).Take(count * 10).ToArray();
+        var pool = Clickbait.Value.Pool;
+        var shortlist = BestByFullSort(context, Uncertainty.Entropy, count * 10);
 
         var batch = QueryStrategies.Get(QueryStrategies.Diversity).Rank(context, count);
 
         var chosen = new List<int>();
         foreach (var member in batch)
         {
-            double Score((double Entropy, int Row) candidate) =>
-                candidate.Entropy * chosen.Select(row => Math.Clamp(1 - Cosine(pool, candidate.Row, row), 0, 1)).DefaultIfEmpty(1).Min();
+            double Score((double Score, int Row) candidate) =>
+                candidate.Score * chosen.Select(row => Math.Clamp(1 - Cosine(pool, candidate.Row, row), 0, 1)).DefaultIfEmpty(1).Min();
 
             var best = shortlist.Where(c => !chosen.Contains(c.Row)).Max(Score);
             var picked = shortlist.Single(c => c.Row == member.ItemIndex);
@@ -193,6 +178,22 @@ public sealed class QueryStrategyTests
         }
 
         Assert.Equal(count, chosen.Distinct().Count());
+    }
+
+    private delegate double ProbabilityScore(ReadOnlySpan<double> probabilities);
+
+    /// <summary>The candidates' scores under the fixture's model, best first (ties by row), by sorting them all.</summary>
+    private static (double Score, int Row)[] BestByFullSort(QueryContext context, ProbabilityScore score, int count)
+    {
+        var (pool, model, _, _) = Clickbait.Value;
+        return [.. context.Candidates!
+            .Select(row =>
+            {
+                Span<double> p = stackalloc double[2];
+                model.PredictProba(pool, row, p);
+                return (Score: score(p), Row: row);
+            })
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Row).Take(count)];
     }
 
     private static double Cosine(FeatureMatrix pool, int a, int b)

@@ -71,6 +71,22 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void QuerySampler_pool_cache_limit_should_be_a_setting_it_reads_and_smaller_than_its_default()
+    {
+        var source = File.ReadAllText(Path.Combine(RepoRoot, "services", "QuerySampler", "Features", "Sampling", "PoolCache.cs"));
+        var container = Items(Object("Deployment", "query-sampler"), "spec", "template", "spec", "containers").Single();
+        var setting = Items(container, "env").Single(e => Scalar(e, "name")!.StartsWith("Sampler__", StringComparison.Ordinal));
+
+        Assert.Equal("Sampler__PoolCache__MaxItems", Scalar(setting, "name"));
+        Assert.Contains("SectionName = \"Sampler:PoolCache\"", source, StringComparison.Ordinal);
+        var defaultLimit = System.Text.RegularExpressions.Regex.Match(source, @"public int MaxItems \{ get; set; \} = ([0-9_]+);");
+        Assert.True(defaultLimit.Success, "PoolCacheOptions.MaxItems and its default are where the test looks for them");
+        Assert.True(
+            int.Parse(Scalar(setting, "value")!, System.Globalization.CultureInfo.InvariantCulture) < int.Parse(defaultLimit.Groups[1].Value.Replace("_", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture),
+            "the Kubernetes base's 2Gi QuerySampler needs a smaller cache than the default");
+    }
+
+    [Fact]
     public void Labeling_should_autoscale_on_cpu_and_trainers_on_their_queue()
     {
         var trainerQueue = File.ReadAllText(Path.Combine(RepoRoot, "services", "Trainer", "Features", "ObserveLabels", "LabelAddedConsumer.cs"));
